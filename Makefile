@@ -1,0 +1,61 @@
+# Gardien: `make run` serves the service locally, `make test` proves it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+# Debian packages the test suite needs (PostgreSQL for storage tests, WordPress stack for
+# the plugin, Chromium for pages, wrk for benchmarks).
+TEST_PACKAGES := postgresql wrk php-cli php-mysql php-curl php-xml php-mbstring php-zip \
+	mariadb-server wordpress phpunit php-codesniffer chromium gettext
+
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench openapi system-packages clean
+
+## Make the virtualenv (installing Debian's venv module first when root and missing).
+$(BIN)/python:
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; \
+	  else echo "python3-venv is missing: apt-get install python3-venv" >&2; exit 1; fi; }
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+system-packages:
+	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:" $$missing; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "missing Debian packages (run as root, or install them):" $$missing >&2; exit 1; fi; \
+	fi
+
+## Serve the service on 127.0.0.1:8000 with SQLite and generated secrets in instance/.
+run: $(INSTALLED)
+	$(BIN)/python -m webhook_app.instance
+	$(BIN)/flask --app webhook_app db upgrade
+	exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py
+
+## Install what is missing, lint, and run every suite (exit non-zero on any failure).
+test: system-packages $(INSTALLED) lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+
+## Rewrite schemas/ from the marshmallow schemas.
+openapi: $(INSTALLED)
+	$(BIN)/python -m webhook_app.openapi
+
+## Benchmarks (not tests): prints a table.
+bench: system-packages $(INSTALLED)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

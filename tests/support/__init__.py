@@ -1,0 +1,1 @@
+"""Test harness pieces: private servers and signed requests."""

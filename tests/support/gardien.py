@@ -1,0 +1,118 @@
+"""The real service under a real gunicorn, for end-to-end tests (ours and the WordPress ones)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from .postgres import free_port
+from .signing import body_bytes, signed_headers
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def fresh_secrets() -> dict[str, str]:
+    """GARDIEN_* secret variables, newly generated."""
+    sys.path.insert(0, str(ROOT))
+    from webhook_app.config import new_secrets
+
+    return {f"GARDIEN_{name}": value for name, value in new_secrets().items()}
+
+
+@dataclass
+class GardienService:
+    """One service process: its URL, its data and the secret of site ``default``."""
+
+    workdir: Path
+    port: int
+    env: dict[str, str]
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def webhook_secret(self) -> str:
+        return self.env["GARDIEN_WEBHOOK_SECRET"]
+
+    @property
+    def database_path(self) -> Path:
+        return self.workdir / "gardien.db"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "service.log"
+
+    def flask(self, *args: str) -> subprocess.CompletedProcess:
+        """Run ``flask --app webhook_app ARGS`` with this service's settings."""
+        return subprocess.run(
+            [str(VENV_BIN / "flask"), "--app", "webhook_app", *args],
+            env=self.env, cwd=ROOT, check=True, capture_output=True, text=True,
+        )
+
+    def start(self, workers: int = 2) -> GardienService:
+        """Start gunicorn (deploy/gunicorn.conf.py) and wait until /healthz answers."""
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+                    "-b", f"127.0.0.1:{self.port}", "-w", str(workers),
+                ],
+                env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: see {self.log_path}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("gunicorn did not answer /healthz within 20 s")
+
+    def stop(self) -> None:
+        """Stop gunicorn and wait for the port to be free."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def signed(
+        self, method: str, path: str, json_body: object = None, site: str | None = None,
+        secret: str | None = None, msg_id: str | None = None,
+    ) -> requests.Response:
+        """Send a request signed like the plugin does."""
+        body = b"" if json_body is None else body_bytes(json_body)
+        headers = signed_headers(secret or self.webhook_secret, body, msg_id=msg_id, site=site)
+        return requests.request(method, self.url + path, data=body, headers=headers, timeout=10)
+
+
+def start_gardien(workdir: Path, port: int | None = None, workers: int = 2) -> GardienService:
+    """Migrate a fresh SQLite database under ``workdir`` and serve it with gunicorn."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        **fresh_secrets(),
+        "GARDIEN_DATABASE_URL": f"sqlite:///{workdir / 'gardien.db'}",
+        "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}",
+    }
+    service = GardienService(workdir=workdir, port=port or free_port(), env=env)
+    service.flask("db", "upgrade")
+    return service.start(workers=workers)

@@ -1,0 +1,26 @@
+"""Gardien: the privacy back office a WordPress site plugs into."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the service: configuration, extensions, blueprints, CLI. Wiring only."""
+    from . import api, cli, config, crypto, errors, logs, ratelimit
+    from .extensions import db, migrate
+
+    app = Flask(__name__, instance_relative_config=True)
+    config.load(app, test_config)
+    logs.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=config.migrations_directory())
+    crypto.init_app(app)
+    ratelimit.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(api.health)
+    cli.init_app(app)
+    return app

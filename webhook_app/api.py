@@ -1,0 +1,103 @@
+"""The ``/v1`` blueprint (signed JSON for the WordPress plugin) and ``/healthz``.
+
+A view parses, calls one domain function, and answers; :func:`signed` does the rest
+in the order the contract fixes: size and media type, signature, rate limit,
+idempotency, JSON, validation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Blueprint, current_app, g, request
+from sqlalchemy import text
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from . import contact, policy, schemas, signing
+from .errors import ApiError, error_response
+from .extensions import db
+from .ratelimit import check_rate
+
+bp = Blueprint("api", __name__, url_prefix="/v1")
+health = Blueprint("health", __name__)
+
+KIB = 1024
+
+
+def current_policy() -> policy.Policy:
+    """The policy file this app was configured with."""
+    return policy.load(current_app.config["POLICY_FILE"])
+
+
+def read_body(limit: int) -> bytes:
+    """The raw body, after the checks the contract allows before the signature (413, 415)."""
+    if request.method != "POST":
+        return request.get_data(cache=True)
+    if request.mimetype != "application/json":
+        raise ApiError(415)
+    request.max_content_length = limit
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise ApiError(413) from None
+
+
+def parse_json(body: bytes) -> object:
+    """Decode strict UTF-8 JSON or raise 400."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise ApiError(400) from None
+
+
+def signed(limit: int) -> Callable:
+    """Wrap a view taking ``(signed_request, payload)`` and returning ``(answer, status)``."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(**kwargs):
+            body = read_body(limit)
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                # Not text, so not a message the Standard Webhooks signature can cover.
+                raise ApiError(400) from None
+            request_signed = signing.verify(request.headers, body)
+            g.site_slug = request_signed.site.slug
+            check_rate(request_signed.site.slug)
+            if request.method != "POST":
+                return view(request_signed, None, **kwargs)
+            earlier = signing.previous_answer(request_signed)
+            if earlier is not None:
+                return earlier
+            answer, status = view(request_signed, parse_json(body), **kwargs)
+            return signing.remember_answer(
+                request_signed, answer, status, current_policy()["idempotency_key"]
+            )
+
+        return wrapper
+
+    return decorator
+
+
+@bp.post("/contact")
+@signed(limit=64 * KIB)
+def post_contact(request_signed: signing.SignedRequest, payload: object):
+    """Store a contact-form submission, encrypted, with its expiry date."""
+    submission = schemas.load(schemas.contact_submission, payload)
+    message = contact.receive(request_signed.site, submission, current_policy()[contact.RETENTION])
+    db.session.add(message)
+    return contact.accepted(message), 201
+
+
+@health.get("/healthz")
+def healthz():
+    """Unsigned liveness: ok when the database answers."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any failure of the database means "not healthy"
+        db.session.rollback()
+        return error_response(503, retry_after=5)
+    return {"status": "ok"}

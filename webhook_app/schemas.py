@@ -1,0 +1,129 @@
+"""What crosses the wire (CONTRACT §3). The OpenAPI document in ``schemas/`` is made from these."""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+
+from .errors import ApiError
+
+MAX_EXTRA_FIELDS = 20
+SAFE_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
+
+
+class StrictSchema(Schema):
+    """Unknown fields are an error, as the contract says."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def not_blank(value: str) -> None:
+    """Reject a string made of white space only."""
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+class TrimmedEmail(fields.Email):
+    """An e-mail address; white space around it (pasted from somewhere) is dropped first."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.strip()
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class ContactSubmissionSchema(StrictSchema):
+    """``POST /v1/contact`` request body."""
+
+    form = fields.String(validate=validate.Length(max=100), allow_none=True)
+    submitted_at = fields.AwareDateTime(format="iso", allow_none=True)
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), not_blank])
+    email = TrimmedEmail(required=True, validate=validate.Length(max=254))
+    company = fields.String(validate=validate.Length(max=200), allow_none=True)
+    message = fields.String(
+        required=True, validate=[validate.Length(min=1, max=20_000), not_blank]
+    )
+    ip = fields.IP(allow_none=True)
+    page = fields.String(
+        validate=[
+            validate.Length(max=2048),
+            validate.URL(require_tld=False, schemes={"http", "https"}),
+        ],
+        allow_none=True,
+    )
+    consent = fields.Boolean(allow_none=True)
+    fields_ = fields.Dict(
+        data_key="fields",
+        attribute="fields",
+        keys=fields.String(validate=validate.Length(min=1, max=100)),
+        values=fields.String(validate=validate.Length(max=5_000)),
+        allow_none=True,
+    )
+
+    @validates("fields_")
+    def _few_extra_fields(self, value: dict, **_: object) -> None:
+        if value is not None and len(value) > MAX_EXTRA_FIELDS:
+            raise ValidationError(f"At most {MAX_EXTRA_FIELDS} extra fields.")
+
+
+class ContactAcceptedSchema(Schema):
+    """``201`` answer of ``POST /v1/contact``."""
+
+    id = fields.UUID(required=True)
+    received_at = fields.String(required=True, metadata={"format": "date-time"})
+    expires_at = fields.String(required=True, metadata={"format": "date-time"})
+    retention = fields.String(required=True)
+
+
+class ErrorSchema(Schema):
+    """Every error answer (CONTRACT §2)."""
+
+    error = fields.String(required=True)
+    message = fields.String(required=True)
+    fields_ = fields.Dict(
+        data_key="fields", keys=fields.String(), values=fields.List(fields.String())
+    )
+
+
+class HealthSchema(Schema):
+    """``GET /healthz`` answer."""
+
+    status = fields.String(required=True)
+
+
+contact_submission = ContactSubmissionSchema()
+
+
+def load(schema: Schema, payload: object) -> dict:
+    """Validate ``payload`` or raise a 422 :class:`ApiError` with flat, safe field names."""
+    if not isinstance(payload, dict):
+        raise ApiError(422, fields={"_schema": ["The body must be a JSON object."]})
+    try:
+        return schema.load(payload)
+    except ValidationError as exc:
+        raise ApiError(422, fields=flatten(exc.normalized_messages())) from None
+
+
+def flatten(messages: dict | list, prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested messages into ``{"a.b": ["problem"]}``.
+
+    A key that does not look like a field name (it could be an address someone typed as
+    a key) is reported as ``_schema``, so the answer never echoes it.
+    """
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, list):
+        flat.setdefault(prefix or "_schema", []).extend(str(m) for m in messages)
+        return flat
+    for key, value in messages.items():
+        name = str(key)
+        if SAFE_FIELD_NAME.match(name) or name.isdigit():
+            path = f"{prefix}.{name}" if prefix else name
+        else:
+            path = prefix or "_schema"
+        if isinstance(value, dict) and set(value) == {"value"}:
+            value = value["value"]
+        for field, problems in flatten(value, path).items():
+            flat.setdefault(field, []).extend(problems)
+    return flat

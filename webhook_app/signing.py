@@ -1,0 +1,149 @@
+"""Signed requests (CONTRACT §1): Standard Webhooks verification, sites, idempotency.
+
+The HMAC itself is the ``standardwebhooks`` package's; this module only finds the site,
+checks the timestamp against :mod:`clock`, and compares signatures in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+from standardwebhooks.webhooks import Webhook
+
+from . import clock
+from .errors import ApiError
+from .extensions import db
+from .models import IdempotencyKey, Site
+from .policy import Category
+
+DEFAULT_SITE = "default"
+WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
+SITE_SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """A request whose signature verified: the site it came from and its message id."""
+
+    site: Site
+    webhook_id: str
+    body: bytes
+
+
+def site_secrets(site: Site) -> list[str]:
+    """Every secret that currently signs for ``site`` (configured one first for `default`)."""
+    stored = [entry.secret for entry in site.secrets]
+    if site.slug == DEFAULT_SITE:
+        return [current_app.config["WEBHOOK_SECRET"], *stored]
+    return stored
+
+
+def fingerprint(secret: str) -> str:
+    """A short, non-secret name for a secret, to tell rotated secrets apart in listings."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+def verify(headers, body: bytes) -> SignedRequest:
+    """Check the Standard Webhooks headers of ``body``; raise a 401 :class:`ApiError` if not.
+
+    Every failure gives the same answer, so the caller learns nothing about which part
+    (site, timestamp, signature) was wrong.
+    """
+    msg_id = headers.get("webhook-id", "")
+    stamp = headers.get("webhook-timestamp", "")
+    offered = headers.get("webhook-signature", "")
+    slug = headers.get("X-WP-Site") or DEFAULT_SITE
+    if not (WEBHOOK_ID.match(msg_id) and stamp.isdigit() and offered and SITE_SLUG.match(slug)):
+        raise ApiError(401)
+    signed_at = int(stamp)
+    tolerance = current_app.config["SIGNATURE_TOLERANCE_SECONDS"]
+    if abs(clock.now().timestamp() - signed_at) > tolerance:
+        raise ApiError(401)
+    site = db.session.scalar(db.select(Site).where(Site.slug == slug))
+    if site is None:
+        raise ApiError(401)
+    candidates = _offered_signatures(offered)
+    when = datetime.fromtimestamp(signed_at, UTC)
+    text = body.decode("utf-8")
+    for secret in site_secrets(site):
+        expected = _signature_bytes(Webhook(secret).sign(msg_id, when, text))
+        if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
+            return SignedRequest(site=site, webhook_id=msg_id, body=body)
+    raise ApiError(401)
+
+
+def _offered_signatures(header: str) -> list[bytes]:
+    """The decoded ``v1`` signatures of a ``webhook-signature`` header; junk is ignored."""
+    found = []
+    for part in header.split(" "):
+        version, _, value = part.partition(",")
+        if version != "v1" or not value:
+            continue
+        try:
+            found.append(base64.b64decode(value, validate=True))
+        except binascii.Error:
+            continue
+    return found
+
+
+def _signature_bytes(signature: str) -> bytes:
+    return base64.b64decode(signature.partition(",")[2])
+
+
+def body_digest(body: bytes) -> str:
+    """SHA-256 of the raw body: how a replay is told from a conflicting reuse of an id."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def previous_answer(signed: SignedRequest) -> tuple[dict, int] | None:
+    """The stored answer to this message id, or None; raise 409 if the body differs."""
+    key = db.session.get(IdempotencyKey, (signed.site.id, signed.webhook_id))
+    if key is None:
+        return None
+    if key.expires_at <= clock.now():
+        # Past its retention the key is forgotten, exactly as if the purge had run.
+        db.session.delete(key)
+        db.session.flush()
+        return None
+    if key.body_digest != body_digest(signed.body):
+        raise ApiError(409)
+    return key.response, key.status
+
+
+def remember_answer(
+    signed: SignedRequest, response: dict, status: int, retention: Category
+) -> tuple[dict, int]:
+    """Commit the work of this request together with its answer, once.
+
+    If a concurrent request with the same id committed first, the unique key makes this
+    commit fail; the work is rolled back and the first answer is returned instead.
+    """
+    received = clock.now()
+    db.session.add(
+        IdempotencyKey(
+            site_id=signed.site.id,
+            webhook_id=signed.webhook_id,
+            body_digest=body_digest(signed.body),
+            status=status,
+            response=response,
+            created_at=received,
+            expires_at=retention.expires(received),
+        )
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        earlier = previous_answer(signed)
+        if earlier is None:
+            raise
+        return earlier
+    return response, status
