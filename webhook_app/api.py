@@ -37,11 +37,16 @@ def read_body(limit: int) -> bytes:
         return request.get_data(cache=True)
     if request.mimetype != "application/json":
         raise ApiError(415)
-    request.max_content_length = limit
+    # One byte of slack: a chunked body longer than the limit is cut at limit + 1 by the
+    # stream, and that extra byte is how it is told apart from one exactly at the limit.
+    request.max_content_length = limit + 1
     try:
-        return request.get_data(cache=True)
+        body = request.get_data(cache=True)
     except RequestEntityTooLarge:
         raise ApiError(413) from None
+    if len(body) > limit:
+        raise ApiError(413)
+    return body
 
 
 def parse_json(body: bytes) -> object:

@@ -1,0 +1,68 @@
+"""Nothing personal is readable on disk: SQLite file and WAL, PostgreSQL dump."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from webhook_app.crypto import email_index
+from webhook_app.extensions import db
+
+SUBMISSION = {
+    "name": "Zéphyrine Quarrington",
+    "email": "zephyrine.quarrington@example.org",
+    "company": "Quarrington Ouvrages",
+    "message": "Mon adresse est 12 rue des Lilas, merci de me rappeler.",
+    "ip": "192.0.2.147",
+    "fields": {"phone": "+33 6 98 76 54 32"},
+}
+
+
+def forms(value: str) -> list[bytes]:
+    """Every way a value could sit in a file: UTF-8, UTF-16, lower case, packed IP."""
+    found = [value.encode(), value.encode("utf-16-le"), value.lower().encode()]
+    try:
+        found.append(ipaddress.ip_address(value).packed)
+    except ValueError:
+        pass
+    return found
+
+
+def assert_absent(blob: bytes, values) -> None:
+    for value in values:
+        for form in forms(value):
+            assert form not in blob, f"clear text found for {value[:6]}…"
+
+
+def personal_values() -> list[str]:
+    return [
+        SUBMISSION["name"], SUBMISSION["email"], SUBMISSION["company"],
+        "12 rue des Lilas", SUBMISSION["ip"], "+33 6 98 76 54 32",
+    ]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sqlite_file_and_wal_hold_no_clear_text(app, send, database_url):
+    path = Path(database_url.removeprefix("sqlite:///"))
+    response = send("/v1/contact", SUBMISSION)
+    assert response.status_code == 201
+    wal = Path(f"{path}-wal")
+    assert wal.exists(), "SQLite should run in WAL mode"
+    blob = path.read_bytes() + wal.read_bytes()
+    assert response.get_json()["id"].encode() in blob, "the row must be on disk to search it"
+    assert_absent(blob, personal_values())
+    with app.app_context():
+        assert email_index(SUBMISSION["email"]).encode() in blob
+        db.engine.dispose()  # checkpoint the WAL into the main file, then look again
+    assert_absent(path.read_bytes(), personal_values())
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_postgres_dump_holds_no_clear_text(app, send, postgres, database_url):
+    response = send("/v1/contact", SUBMISSION)
+    assert response.status_code == 201
+    dump = postgres.dump(database_url.rsplit("/", 1)[1])
+    assert response.get_json()["id"].encode() in dump
+    assert_absent(dump, personal_values())
