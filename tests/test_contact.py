@@ -39,17 +39,23 @@ def test_submission_is_stored_encrypted_with_expiry(app, send):
     }
     with app.app_context():
         stored = db.session.get(ContactMessage, answer["id"])
-        assert stored.name == "Jeanne Martin"
-        assert stored.email == "Jeanne.Martin@Example.fr"
-        assert stored.ip == "203.0.113.7"
-        assert stored.fields == {"phone": "+33 6 12 34 56 78"}
+        assert stored.personal == {
+            "name": "Jeanne Martin",
+            "email": "Jeanne.Martin@Example.fr",
+            "company": "Atelier Martin",
+            "message": "Bonjour, mon imprimante ne répond plus.",
+            "ip": "203.0.113.7",
+            "page": "https://example.fr/contact/",
+            "fields": {"phone": "+33 6 12 34 56 78"},
+        }
         assert stored.submitted_at == datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
         assert stored.expires_at == datetime(2027, 11, 26, 7, 0, 5, tzinfo=UTC)
-        raw = db.session.execute(
-            text("SELECT name, email, company, message, ip, page, fields FROM contact_messages")
-        ).one()
-        for column in raw:
-            assert column.startswith("gAAAAA"), "a personal column is not a Fernet token"
+        raw = db.session.execute(text("SELECT * FROM contact_messages")).mappings().one()
+        assert raw["personal"].startswith("gAAAAA"), "personal data is not a Fernet token"
+        assert set(raw) == {
+            "id", "site_id", "email_index", "form", "personal", "consent", "submitted_at",
+            "received_at", "retention", "expires_at",
+        }, "a new column must be encrypted or explicitly not personal"
         found = db.session.scalars(
             db.select(ContactMessage).where(
                 ContactMessage.email_index == email_index("jeanne.martin@example.fr")
@@ -65,7 +71,7 @@ def test_minimal_submission_defaults_submitted_at_to_now(app, send):
     with app.app_context():
         stored = db.session.get(ContactMessage, response.get_json()["id"])
         assert stored.submitted_at == NOW
-        assert stored.company is None and stored.ip is None
+        assert stored.personal["company"] is None and stored.personal["ip"] is None
 
 
 def test_replay_returns_first_answer_and_stores_once(app, send):

@@ -53,8 +53,8 @@ def test_signed_submission_through_gunicorn_is_stored(service):
     replay = service.signed("POST", "/v1/contact", SUBMISSION, msg_id=msg_id)
     assert (replay.status_code, replay.json()) == (201, answer)
     rows = {row.id: row for row in stored(service)}
-    assert rows[answer["id"]].email == SUBMISSION["email"]
-    assert rows[answer["id"]].ip == SUBMISSION["ip"]
+    assert rows[answer["id"]].personal["email"] == SUBMISSION["email"]
+    assert rows[answer["id"]].personal["ip"] == SUBMISSION["ip"]
 
 
 def test_concurrent_replays_store_once(service):
@@ -70,7 +70,7 @@ def test_concurrent_replays_store_once(service):
         )
     assert {a.status_code for a in answers} == {201}
     assert len({a.json()["id"] for a in answers}) == 1
-    assert sum(1 for row in stored(service) if row.message == payload["message"]) == 1
+    assert sum(1 for row in stored(service) if row.personal["message"] == payload["message"]) == 1
 
 
 def test_errors_and_health_over_http(service):

@@ -10,12 +10,13 @@ __version__ = "0.1.0"
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the service: configuration, extensions, blueprints, CLI. Wiring only."""
     from . import api, cli, config, crypto, errors, logs, ratelimit
-    from .extensions import db, migrate
+    from .extensions import db, init_sqlite, migrate
 
     app = Flask(__name__, instance_relative_config=True)
     config.load(app, test_config)
     logs.init_app(app)
     db.init_app(app)
+    init_sqlite(app)
     migrate.init_app(app, db, directory=config.migrations_directory())
     crypto.init_app(app)
     ratelimit.init_app(app)

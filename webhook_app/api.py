@@ -18,6 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from . import contact, policy, schemas, signing
 from .errors import ApiError, error_response
 from .extensions import db
+from .models import ContactMessage, insert_row
 from .ratelimit import check_rate
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
@@ -74,12 +75,11 @@ def signed(limit: int) -> Callable:
             check_rate(request_signed.site.slug)
             if request.method != "POST":
                 return view(request_signed, None, **kwargs)
-            earlier = signing.previous_answer(request_signed)
-            if earlier is not None:
-                return earlier
-            answer, status = view(request_signed, parse_json(body), **kwargs)
-            return signing.remember_answer(
-                request_signed, answer, status, current_policy()["idempotency_key"]
+            payload = parse_json(body)
+            return signing.once(
+                request_signed,
+                lambda: view(request_signed, payload, **kwargs),
+                current_policy()["idempotency_key"],
             )
 
         return wrapper
@@ -92,8 +92,9 @@ def signed(limit: int) -> Callable:
 def post_contact(request_signed: signing.SignedRequest, payload: object):
     """Store a contact-form submission, encrypted, with its expiry date."""
     submission = schemas.load(schemas.contact_submission, payload)
-    message = contact.receive(request_signed.site, submission, current_policy()[contact.RETENTION])
-    db.session.add(message)
+    retention = current_policy()[contact.RETENTION]
+    message = contact.receive(request_signed.site.id, submission, retention)
+    insert_row(ContactMessage, **message)
     return contact.accepted(message), 201
 
 

@@ -30,6 +30,10 @@ DEFAULTS = {
     "POLICY_FILE": str(policy.DEFAULT_POLICY_FILE),
     "SIGNATURE_TOLERANCE_SECONDS": 300,
     "RATE_LIMIT": "1200/minute",
+    "SITE_CACHE_SECONDS": 10,
+    # WAL with NORMAL survives any crash of the service; only a power cut can undo the
+    # last commits. FULL adds an fsync to every commit.
+    "SQLITE_SYNCHRONOUS": "NORMAL",
     "LOG_LEVEL": "INFO",
     "JSON_SORT_KEYS": False,
 }

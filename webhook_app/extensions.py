@@ -1,11 +1,9 @@
 """Flask extensions, created unbound and attached in :func:`webhook_app.create_app`."""
 
-import sqlite3
-
+from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints so Alembic migrations are the same on SQLite and PostgreSQL.
@@ -28,13 +26,24 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True)
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite: write-ahead log, a busy timeout, and enforced foreign keys."""
-    if not isinstance(dbapi_connection, sqlite3.Connection):
+SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def init_sqlite(app: Flask) -> None:
+    """On SQLite: write-ahead log, a busy timeout, enforced foreign keys, chosen durability."""
+    synchronous = str(app.config["SQLITE_SYNCHRONOUS"]).upper()
+    if synchronous not in SQLITE_SYNCHRONOUS:
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {SQLITE_SYNCHRONOUS}")
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
         return
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, connection_record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.close()

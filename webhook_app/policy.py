@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import isodate
@@ -38,7 +38,7 @@ class Category:
     legal_basis: dict[str, str]
     recipients: tuple[dict[str, str], ...]
 
-    @property
+    @cached_property
     def duration(self) -> timedelta | isodate.Duration:
         """The period as something that can be added to a datetime (months and years too)."""
         return isodate.parse_duration(self.period)

@@ -12,7 +12,7 @@ import time
 from flask import current_app
 from limits import parse
 from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter
 
 from .errors import ApiError
 
@@ -20,15 +20,20 @@ EXTENSION = "gardien.ratelimit"
 
 
 def init_app(app) -> None:
-    """Create this app's limiter from ``RATE_LIMIT`` (e.g. ``1200/minute``)."""
+    """Create this app's limiter from ``RATE_LIMIT`` (e.g. ``1200/minute``; empty: none)."""
+    if not app.config["RATE_LIMIT"]:
+        app.extensions[EXTENSION] = None
+        return
     app.extensions[EXTENSION] = (
-        MovingWindowRateLimiter(MemoryStorage()),
+        FixedWindowRateLimiter(MemoryStorage()),
         parse(app.config["RATE_LIMIT"]),
     )
 
 
 def check_rate(site_slug: str) -> None:
     """Count one request of ``site_slug``; raise 429 when over the limit."""
+    if current_app.extensions[EXTENSION] is None:
+        return
     limiter, limit = current_app.extensions[EXTENSION]
     if limiter.hit(limit, "site", site_slug):
         return

@@ -11,6 +11,8 @@ import binascii
 import hashlib
 import hmac
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,19 +23,29 @@ from standardwebhooks.webhooks import Webhook
 from . import clock
 from .errors import ApiError
 from .extensions import db
-from .models import IdempotencyKey, Site
+from .models import IdempotencyKey, Site, insert_row
 from .policy import Category
 
 DEFAULT_SITE = "default"
+SITE_CACHE = "gardien.site_keys"
 WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 SITE_SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class SiteKeys:
+    """What verification needs of a site: its id, slug and a verifier per valid secret."""
+
+    id: int
+    slug: str
+    verifiers: tuple[Webhook, ...]
 
 
 @dataclass(frozen=True)
 class SignedRequest:
     """A request whose signature verified: the site it came from and its message id."""
 
-    site: Site
+    site: SiteKeys
     webhook_id: str
     body: bytes
 
@@ -49,6 +61,30 @@ def site_secrets(site: Site) -> list[str]:
 def fingerprint(secret: str) -> str:
     """A short, non-secret name for a secret, to tell rotated secrets apart in listings."""
     return hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+def site_keys(slug: str) -> SiteKeys | None:
+    """The keys of site ``slug``, from this worker's cache for up to SITE_CACHE_SECONDS.
+
+    Decrypting secrets and querying the site on every request would dominate the cost
+    of intake; a rotation or removal reaches every worker within the cache period.
+    """
+    cache: dict = current_app.extensions.setdefault(SITE_CACHE, {})
+    cached = cache.get(slug)
+    if cached is not None and time.monotonic() < cached[0]:
+        return cached[1]
+    site = db.session.scalar(db.select(Site).where(Site.slug == slug))
+    keys = None
+    if site is not None:
+        verifiers = tuple(Webhook(secret) for secret in site_secrets(site))
+        keys = SiteKeys(id=site.id, slug=site.slug, verifiers=verifiers)
+    cache[slug] = (time.monotonic() + current_app.config["SITE_CACHE_SECONDS"], keys)
+    return keys
+
+
+def forget_sites() -> None:
+    """Drop this worker's cached site keys (after a change made in this process)."""
+    current_app.extensions.pop(SITE_CACHE, None)
 
 
 def verify(headers, body: bytes) -> SignedRequest:
@@ -67,14 +103,14 @@ def verify(headers, body: bytes) -> SignedRequest:
     tolerance = current_app.config["SIGNATURE_TOLERANCE_SECONDS"]
     if abs(clock.now().timestamp() - signed_at) > tolerance:
         raise ApiError(401)
-    site = db.session.scalar(db.select(Site).where(Site.slug == slug))
+    site = site_keys(slug)
     if site is None:
         raise ApiError(401)
     candidates = _offered_signatures(offered)
     when = datetime.fromtimestamp(signed_at, UTC)
     text = body.decode("utf-8")
-    for secret in site_secrets(site):
-        expected = _signature_bytes(Webhook(secret).sign(msg_id, when, text))
+    for verifier in site.verifiers:
+        expected = _signature_bytes(verifier.sign(msg_id, when, text))
         if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
             return SignedRequest(site=site, webhook_id=msg_id, body=body)
     raise ApiError(401)
@@ -111,39 +147,46 @@ def previous_answer(signed: SignedRequest) -> tuple[dict, int] | None:
     if key.expires_at <= clock.now():
         # Past its retention the key is forgotten, exactly as if the purge had run.
         db.session.delete(key)
-        db.session.flush()
+        db.session.commit()
         return None
     if key.body_digest != body_digest(signed.body):
         raise ApiError(409)
     return key.response, key.status
 
 
-def remember_answer(
-    signed: SignedRequest, response: dict, status: int, retention: Category
+def once(
+    signed: SignedRequest, work: Callable[[], tuple[dict, int]], retention: Category
 ) -> tuple[dict, int]:
-    """Commit the work of this request together with its answer, once.
+    """Run ``work`` and commit it with its answer, unless this message id was seen before.
 
-    If a concurrent request with the same id committed first, the unique key makes this
-    commit fail; the work is rolled back and the first answer is returned instead.
+    The common case (a new id) costs no lookup: the answer's key is inserted in the same
+    transaction as the work, and its primary key is what detects a replay or a race with
+    another worker. Then the work is rolled back and the first answer returned (or 409).
     """
-    received = clock.now()
-    db.session.add(
-        IdempotencyKey(
-            site_id=signed.site.id,
-            webhook_id=signed.webhook_id,
-            body_digest=body_digest(signed.body),
-            status=status,
-            response=response,
-            created_at=received,
-            expires_at=retention.expires(received),
-        )
-    )
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        earlier = previous_answer(signed)
-        if earlier is None:
+    for _ in range(2):
+        try:
+            answer, status = work()
+        except ApiError as error:
+            if error.status == 422:
+                previous_answer(signed)  # a reused id with another, invalid body is a 409
             raise
-        return earlier
-    return response, status
+        received = clock.now()
+        try:
+            insert_row(
+                IdempotencyKey,
+                site_id=signed.site.id,
+                webhook_id=signed.webhook_id,
+                body_digest=body_digest(signed.body),
+                status=status,
+                response=answer,
+                created_at=received,
+                expires_at=retention.expires(received),
+            )
+            db.session.commit()
+            return answer, status
+        except IntegrityError:
+            db.session.rollback()
+        earlier = previous_answer(signed)
+        if earlier is not None:
+            return earlier
+    raise RuntimeError("the idempotency key of this message keeps conflicting")

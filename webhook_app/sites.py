@@ -7,7 +7,7 @@ from flask import current_app
 from .config import new_webhook_secret
 from .extensions import db
 from .models import Site, SiteSecret
-from .signing import DEFAULT_SITE, SITE_SLUG, fingerprint
+from .signing import DEFAULT_SITE, SITE_SLUG, fingerprint, forget_sites
 
 
 class SiteError(ValueError):
@@ -33,6 +33,7 @@ def add(slug: str, secret: str | None = None) -> str:
     site.secrets.append(SiteSecret(secret=secret, fingerprint=fingerprint(secret)))
     db.session.add(site)
     db.session.commit()
+    forget_sites()
     return secret
 
 
@@ -42,6 +43,7 @@ def rotate(slug: str, secret: str | None = None) -> str:
     secret = secret or new_webhook_secret()
     site.secrets.append(SiteSecret(secret=secret, fingerprint=fingerprint(secret)))
     db.session.commit()
+    forget_sites()
     return secret
 
 
@@ -55,6 +57,7 @@ def remove_secret(slug: str, print_: str) -> None:
         raise SiteError("a site keeps at least one secret: rotate first")
     site.secrets.remove(matching[0])
     db.session.commit()
+    forget_sites()
 
 
 def listing() -> list[tuple[str, list[str]]]:

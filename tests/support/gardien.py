@@ -75,10 +75,10 @@ class GardienService:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: see {self.log_path}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
                     return self
-            except requests.ConnectionError:
-                pass
+            except requests.RequestException:
+                pass  # not listening yet, or still importing the app
             time.sleep(0.05)
         self.stop()
         raise RuntimeError("gunicorn did not answer /healthz within 20 s")

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 REFERRERS_FILE = Path(__file__).resolve().parent.parent / "data" / "referrers.json"
 
 CHANNELS = ("search", "social", "website", "direct", "internal")
+MAX_HOST = 253
 
 # Which channel a medium of the database becomes; the others (email, unknown, paid,
 # referral) are links from somewhere that is neither a search engine nor a social network.
@@ -143,7 +144,9 @@ def referrer_host(referrer: str | None) -> str | None:
     """
     if not referrer or "//" not in referrer:
         return None
-    return _host_of(referrer.strip())
+    host = _host_of(referrer.strip())
+    # Longer than any DNS name: garbage, not worth a row in the referrer report.
+    return host if host is None or len(host) <= MAX_HOST else None
 
 
 @lru_cache(maxsize=1024)

@@ -28,13 +28,13 @@ class CrawlerList:
 
     def __init__(self, patterns: Iterable[str]) -> None:
         by_literal: dict[str, list[re.Pattern[str]]] = {}
-        # Patterns without a usable literal are run on every user agent (none, today).
-        unindexed: list[str] = []
+        # Patterns without a usable literal are run on every user agent.
+        unindexed: list[re.Pattern[str]] = []
         for pattern in patterns:
             compiled = re.compile(pattern)
             literals = required_literals(pattern)
             if literals is None:
-                unindexed.append(pattern)
+                unindexed.append(compiled)
                 continue
             for literal in literals:
                 by_literal.setdefault(literal, []).append(compiled)
@@ -51,7 +51,7 @@ class CrawlerList:
             )
             for literal in by_literal
         }
-        self.unindexed = tuple(re.compile(pattern) for pattern in unindexed)
+        self.unindexed = tuple(unindexed)
 
     @classmethod
     def load(cls, path: Path = CRAWLERS_FILE) -> CrawlerList:

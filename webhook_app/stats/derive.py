@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit
 
-from .channels import ReferrerDatabase, own_host, referrer_host
+from .channels import ReferrerDatabase, normalise_host, own_host, referrer_host
 from .crawlers import CrawlerList
 from .geo import Attribution, CountryLocator, parse_address
 from .pages import page_of, query_parameters
@@ -82,9 +82,8 @@ class Deriver:
         path, terms = page_of(page.path, parameters)
         address = parse_address(ip) if ip else None
         referring = referrer_host(referrer)
-        channel = self.referrers.channel(
-            referring, own_host(site_host or page.netloc or None), parameters
-        )
+        own = own_host(site_host) if site_host else normalise_host(page.hostname)
+        channel = self.referrers.channel(referring, own, parameters)
         return Visit(
             path=path,
             search_terms=terms,
@@ -103,9 +102,16 @@ def _split(url: str) -> SplitResult | None:
         return None
 
 
-@lru_cache(maxsize=4)
 def get_deriver(geoip_db: str | None = None) -> Deriver:
-    """The process-wide :class:`Deriver` for a geolocation setting (built on first use)."""
+    """The process-wide :class:`Deriver` for a geolocation setting (built on first use).
+
+    An empty ``GARDIEN_GEOIP_DB`` means no file, like an unset one.
+    """
+    return _shared_deriver(geoip_db or None)
+
+
+@lru_cache(maxsize=4)
+def _shared_deriver(geoip_db: str | None) -> Deriver:
     return Deriver(geoip_db)
 
 

@@ -21,15 +21,12 @@ def new_salt() -> bytes:
 def visitor_hash(salt: bytes, site: str, ip: str | None, user_agent: str | None) -> str:
     """Hex HMAC-SHA256 (64 characters) of site, IP and user agent under the day's salt.
 
-    Each field is length-prefixed, so no two different triples share an input. Lone
-    surrogates (possible in JSON) are encoded rather than raised, so no exception ever
-    carries the IP or user agent.
+    Each field is prefixed with its length, so no two different triples share an input.
+    Lone surrogates (possible in JSON) are encoded rather than raised, so no exception
+    ever carries the IP or user agent.
     """
     if not salt:
         raise ValueError("the daily salt is empty")
-    message = bytearray()
-    for field in (site, ip or "", user_agent or ""):
-        encoded = field.encode("utf-8", "surrogatepass")
-        message += len(encoded).to_bytes(4, "big")
-        message += encoded
-    return hmac.digest(salt, bytes(message), "sha256").hex()
+    ip, user_agent = ip or "", user_agent or ""
+    message = f"{len(site)}:{site}{len(ip)}:{ip}{len(user_agent)}:{user_agent}"
+    return hmac.digest(salt, message.encode("utf-8", "surrogatepass"), "sha256").hex()

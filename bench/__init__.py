@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): not tests; they print a table of measured numbers."""

@@ -1,0 +1,97 @@
+"""Signed ``POST /v1/contact`` through gunicorn (2 workers, SQLite) against bare Flask."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from standardwebhooks.webhooks import Webhook
+
+from webhook_app.config import new_secrets
+
+from .harness import BIN, ROOT, Run, Server, median_run, print_table, wrk
+
+REPEATS = 3
+SECONDS = 8
+REQUESTS_PER_RUN = 60_000  # more than a run can send, so no webhook-id repeats
+TARGET_RATIO = 0.35
+
+
+def submission(number: int) -> bytes:
+    """A realistic contact-form body (about 400 bytes)."""
+    return json.dumps({
+        "form": "contact",
+        "submitted_at": "2026-11-26T07:00:00Z",
+        "name": f"Visiteur {number}",
+        "email": f"visiteur.{number}@example.fr",
+        "company": "Atelier Martin",
+        "message": "Bonjour, mon imprimante ne répond plus depuis la mise à jour. " * 3,
+        "ip": f"203.0.113.{number % 250}",
+        "page": "https://example.fr/contact/",
+        "consent": True,
+        "fields": {"phone": "+33 6 12 34 56 78"},
+    }, ensure_ascii=False).encode()
+
+
+def signed_lines(target: Path, path: str, secret: str, count: int) -> Path:
+    """Write ``count`` pre-signed requests (fresh ids, signed now) for replay.lua."""
+    webhook = Webhook(secret)
+    now = datetime.now(UTC)
+    stamp = str(int(now.timestamp()))
+    with target.open("w", encoding="utf-8") as out:
+        for number in range(count):
+            body = submission(number).decode()
+            msg_id = uuid.uuid4().hex
+            signature = webhook.sign(msg_id, now, body)
+            out.write(f"{path}\t{msg_id}\t{stamp}\t{signature}\t{body}\n")
+    return target
+
+
+def main() -> dict[str, Run]:
+    """Measure both servers REPEATS times, interleaved; print and return the medians."""
+    from .harness import free_port
+
+    work = Path(tempfile.mkdtemp(prefix="gardien-bench-"))
+    settings = new_secrets()
+    env = {f"GARDIEN_{k}": v for k, v in settings.items()}
+    env["GARDIEN_DATABASE_URL"] = f"sqlite:///{work / 'gardien.db'}"
+    env["GARDIEN_RATE_LIMIT"] = "100000000/minute"
+    subprocess.run(
+        [str(BIN / "flask"), "--app", "webhook_app", "db", "upgrade"],
+        env={**os.environ, **env}, cwd=ROOT, check=True, capture_output=True,
+    )
+    gardien = Server("webhook_app:create_app()", free_port(), env).wait("/healthz")
+    bare = Server("bench.hello:create_app()", free_port(), {}).wait("/")
+    runs: dict[str, list[Run]] = {"contact": [], "bare": []}
+    try:
+        for _ in range(REPEATS):
+            lines = signed_lines(work / "contact.tsv", "/v1/contact",
+                                 settings["WEBHOOK_SECRET"], REQUESTS_PER_RUN)
+            runs["contact"].append(wrk(gardien.url, lines, SECONDS))
+            lines = signed_lines(work / "hello.tsv", "/hello",
+                                 settings["WEBHOOK_SECRET"], REQUESTS_PER_RUN)
+            runs["bare"].append(wrk(bare.url, lines, SECONDS))
+    finally:
+        gardien.stop()
+        bare.stop()
+    contact, bare_run = median_run(runs["contact"]), median_run(runs["bare"])
+    ratio = contact.rate / bare_run.rate
+    rows = [
+        ["bare Flask POST /hello", f"{bare_run.rate:,.0f}", f"{bare_run.p50_ms:.2f}",
+         f"{bare_run.p99_ms:.2f}", "1.00", str(bare_run.non2xx)],
+        ["signed POST /v1/contact", f"{contact.rate:,.0f}", f"{contact.p50_ms:.2f}",
+         f"{contact.p99_ms:.2f}", f"{ratio:.2f} (target >= {TARGET_RATIO})",
+         str(contact.non2xx)],
+    ]
+    print_table(
+        f"HTTP intake: gunicorn -w 2 (sync), SQLite, wrk -t1 -c8 {SECONDS}s, "
+        f"median of {REPEATS} (wrk shares the 2 cores)",
+        ["endpoint", "req/s", "p50 ms", "p99 ms", "ratio to bare", "non-2xx"],
+        rows,
+    )
+    return {"contact": contact, "bare": bare_run}

@@ -1,0 +1,104 @@
+"""Pieces shared by the benchmarks: gunicorn servers, wrk runs, medians, the table."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+WRK_SCRIPT = Path(__file__).with_name("replay.lua")
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+
+
+@dataclass
+class Run:
+    """One wrk run: requests per second and latency percentiles (ms)."""
+
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    non2xx: int
+
+
+class Server:
+    """A gunicorn process (2 sync workers, deploy/gunicorn.conf.py) on a loopback port."""
+
+    def __init__(self, app: str, port: int, env: dict[str, str], workers: int = 2):
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "-b", f"127.0.0.1:{port}",
+             "-w", str(workers), app],
+            env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+
+    def wait(self, probe: str) -> Server:
+        """Wait until ``probe`` answers (any status)."""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url + probe, timeout=10)
+                return self
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("benchmark server did not start")
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=20)
+
+
+def wrk(url: str, lines_file: Path, seconds: int = 8, connections: int = 8) -> Run:
+    """Run wrk (1 thread) replaying the pre-signed requests in ``lines_file``."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed: `make bench` installs Debian's wrk as root")
+    result = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(WRK_SCRIPT), url,
+         "--", str(lines_file)],
+        check=True, capture_output=True, text=True,
+    )
+    line = next(row for row in result.stdout.splitlines() if row.startswith("RESULT "))
+    data = json.loads(line.removeprefix("RESULT "))
+    return Run(
+        rate=data["requests"] / data["seconds"],
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        non2xx=data["non2xx"],
+    )
+
+
+def median_run(runs: list[Run]) -> Run:
+    """The run with the median rate (its own latencies go with it)."""
+    return sorted(runs, key=lambda run: run.rate)[len(runs) // 2]
+
+
+def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    """A plain aligned table."""
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+    print(f"\n{title}")
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def free_port() -> int:
+    """A loopback TCP port that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
