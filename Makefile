@@ -46,8 +46,12 @@ run: $(INSTALLED)
 test: system-packages $(INSTALLED) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## ruff for Python; php -l and phpcs (PSR-12, wp-plugin/phpcs.xml) for the plugin.
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	@errors=$$(find wp-plugin tests/wordpress/php -name '*.php' -exec php -l {} \; 2>&1 | \
+	  grep -v '^No syntax errors'); if [ -n "$$errors" ]; then echo "$$errors"; exit 1; fi
+	phpcs -q --standard=wp-plugin/phpcs.xml wp-plugin
 
 ## Rewrite schemas/ from the marshmallow schemas.
 openapi: $(INSTALLED)

@@ -1,0 +1,200 @@
+<?php
+
+namespace Gardien;
+
+use WP_Error;
+
+/**
+ * WordPress's privacy tools, answered by the service: the personal-data exporter and eraser
+ * (Tools → Export / Erase Personal Data), the suggested privacy-policy text, and the
+ * [gardien_retention_table] shortcode.
+ */
+final class PrivacyTools
+{
+    public function __construct(private Settings $settings)
+    {
+    }
+
+    public function hook(): void
+    {
+        add_filter('wp_privacy_personal_data_exporters', [$this, 'filter_wp_privacy_personal_data_exporters'], 10, 1);
+        add_filter('wp_privacy_personal_data_erasers', [$this, 'filter_wp_privacy_personal_data_erasers'], 10, 1);
+        add_action('admin_init', [$this, 'action_admin_init'], 10, 0);
+        add_shortcode('gardien_retention_table', [$this, 'shortcode_gardien_retention_table']);
+    }
+
+    /**
+     * @param array<string, array<string, mixed>> $exporters
+     * @return array<string, array<string, mixed>>
+     */
+    public function filter_wp_privacy_personal_data_exporters(array $exporters): array
+    {
+        $exporters['gardien'] = [
+            'exporter_friendly_name' => __('Gardien: contact messages and client records', 'gardien'),
+            'callback' => [$this, 'export'],
+        ];
+        return $exporters;
+    }
+
+    /**
+     * @param array<string, array<string, mixed>> $erasers
+     * @return array<string, array<string, mixed>>
+     */
+    public function filter_wp_privacy_personal_data_erasers(array $erasers): array
+    {
+        $erasers['gardien'] = [
+            'eraser_friendly_name' => __('Gardien: contact messages and client records', 'gardien'),
+            'callback' => [$this, 'erase'],
+        ];
+        return $erasers;
+    }
+
+    /**
+     * One page of the export, as the service builds it.
+     *
+     * @return array{data: array<mixed>, done: bool}|WP_Error
+     */
+    public function export(string $email, int $page = 1): array|WP_Error
+    {
+        $response = $this->ask('/v1/privacy/export', $email, $page);
+        if ($response instanceof WP_Error) {
+            return $response;
+        }
+        $json = $response->json;
+        if (!is_array($json) || !is_array($json['data'] ?? null) || !is_bool($json['done'] ?? null)) {
+            return self::unexpected();
+        }
+        return ['data' => $json['data'], 'done' => $json['done']];
+    }
+
+    /**
+     * One page of the erasure: what was removed, what the retention policy keeps and why.
+     *
+     * @return array{items_removed: bool, items_retained: bool, messages: list<string>, done: bool}|WP_Error
+     */
+    public function erase(string $email, int $page = 1): array|WP_Error
+    {
+        $response = $this->ask('/v1/privacy/erase', $email, $page);
+        if ($response instanceof WP_Error) {
+            return $response;
+        }
+        $json = $response->json;
+        foreach (['items_removed', 'items_retained', 'done'] as $flag) {
+            if (!is_array($json) || !is_bool($json[$flag] ?? null)) {
+                return self::unexpected();
+            }
+        }
+        if (!is_array($json['messages'] ?? null)) {
+            return self::unexpected();
+        }
+        return [
+            'items_removed' => $json['items_removed'],
+            'items_retained' => $json['items_retained'],
+            'messages' => array_values(array_map('strval', array_filter($json['messages'], 'is_scalar'))),
+            'done' => $json['done'],
+        ];
+    }
+
+    public function action_admin_init(): void
+    {
+        if (!function_exists('wp_add_privacy_policy_content')) {
+            return;
+        }
+        wp_add_privacy_policy_content(__('Gardien', 'gardien'), $this->suggestedPolicyText());
+    }
+
+    /** @param array<string, string>|string $atts */
+    public function shortcode_gardien_retention_table($atts = []): string
+    {
+        $table = (new Policy($this->settings))->tableHtml();
+        if ($table === null) {
+            return '<p class="gardien-retention-table gardien-retention-table--unavailable">'
+                . esc_html__(
+                    'The table of retention periods is temporarily unavailable. Please contact us to receive it.',
+                    'gardien'
+                )
+                . '</p>';
+        }
+        return '<div class="gardien-retention-table">' . $table . '</div>';
+    }
+
+    /** The suggested text for Settings → Privacy → policy guide. */
+    public function suggestedPolicyText(): string
+    {
+        $text = '<p class="privacy-policy-tutorial">'
+            . esc_html__(
+                'Gardien keeps contact messages and page-view statistics of this site on a separate server, '
+                    . 'encrypted, and deletes them at the end of the periods below. The table is generated from the '
+                    . 'same policy that the deletion applies.',
+                'gardien'
+            )
+            . '</p>';
+        $text .= '<strong class="privacy-policy-tutorial">' . esc_html__('Suggested text:', 'gardien') . ' </strong>';
+        $text .= '<p>' . esc_html__(
+            'When you write to us through a contact form, your name, e-mail address, company if given, IP address '
+            . 'and message are sent to our privacy back office, stored encrypted and deleted when the retention '
+            . 'period ends. Page views are counted without keeping your IP address: your country is derived from '
+            . 'it, then it is forgotten.',
+            'gardien'
+        ) . '</p>';
+        $table = (new Policy($this->settings))->tableHtml();
+        if ($table !== null) {
+            $text .= $table;
+        }
+        return $text;
+    }
+
+    /** A signed POST for one email and page; a WP_Error for anything but a 200 with JSON. */
+    private function ask(string $path, string $email, int $page): Response|WP_Error
+    {
+        if (!$this->settings->isConfigured()) {
+            return new WP_Error(
+                'gardien_not_configured',
+                __(
+                    'Gardien is not configured: set the service URL and webhook secret under Settings → Gardien.',
+                    'gardien'
+                )
+            );
+        }
+        $response = (new Client($this->settings))->call(
+            'POST',
+            $path,
+            ['email' => $email, 'page' => max(1, $page)],
+            20
+        );
+        if ($response->status === 200 && is_array($response->json)) {
+            return $response;
+        }
+        if ($response->status === 0) {
+            return new WP_Error(
+                'gardien_unreachable',
+                __(
+                    'The Gardien service could not be reached, so this request is not complete. Please try again '
+                        . 'later.',
+                    'gardien'
+                )
+            );
+        }
+        return new WP_Error('gardien_refused', sprintf(
+            /* translators: %s: HTTP status and error code, e.g. "HTTP 404 not_found" */
+            __(
+                'The Gardien service did not complete this request (%s). Please try again later or check Tools → '
+                    . 'Gardien.',
+                'gardien'
+            ),
+            $response->describe()
+        ));
+    }
+
+    private static function unexpected(): WP_Error
+    {
+        return new WP_Error(
+            'gardien_unexpected',
+            __(
+                'The Gardien service sent an answer this plugin does not understand. Please update the plugin or '
+                    . 'the service.',
+                'gardien'
+            )
+        );
+    }
+}

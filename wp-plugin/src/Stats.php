@@ -1,0 +1,108 @@
+<?php
+
+namespace Gardien;
+
+/**
+ * Server-side page views: on a front-end HTML page request, one event (time, URL with its query,
+ * visitor address from the trusted setting, user agent, referrer) goes to the visit buffer.
+ */
+final class Stats
+{
+    private const MAX_URL = 2048;
+    private const MAX_USER_AGENT = 512;
+
+    public function __construct(private Settings $settings)
+    {
+    }
+
+    public function hook(): void
+    {
+        if ($this->settings->statsEnabled()) {
+            // Late, so that redirects (canonical URLs, logins) have already left the request.
+            add_action('template_redirect', [$this, 'action_template_redirect'], 9999, 0);
+        }
+        // Batches are made just before the outbox delivery of the same cron run.
+        add_action(Outbox::CRON_HOOK, [$this, 'action_gardien_outbox_delivery'], 5, 0);
+    }
+
+    public function action_template_redirect(): void
+    {
+        if (!$this->isTrackedRequest()) {
+            return;
+        }
+        // WordPress adds slashes to $_SERVER (wp_magic_quotes); the event wants the raw values.
+        (new VisitBuffer($this->settings))->add($this->event(wp_unslash($_SERVER)));
+    }
+
+    public function action_gardien_outbox_delivery(): void
+    {
+        (new VisitBuffer($this->settings))->flush(new Outbox($this->settings));
+    }
+
+    /** A page a person reads: not admin, REST, AJAX, cron, feeds, previews, embeds, robots… */
+    public function isTrackedRequest(): bool
+    {
+        $method = isset($_SERVER['REQUEST_METHOD']) ? sanitize_text_field(wp_unslash($_SERVER['REQUEST_METHOD'])) : '';
+        if (strtoupper($method) !== 'GET') {
+            return false;
+        }
+        if (is_admin() || wp_doing_ajax() || wp_doing_cron() || (defined('REST_REQUEST') && REST_REQUEST)) {
+            return false;
+        }
+        if (is_feed() || is_preview() || is_robots() || is_trackback() || is_embed() || is_customize_preview()) {
+            return false;
+        }
+        if (function_exists('is_favicon') && is_favicon()) {
+            return false;
+        }
+        if (is_404() && !$this->settings->tracks404()) {
+            return false;
+        }
+        if (current_user_can('edit_posts') && !$this->settings->tracksEditors()) {
+            return false;
+        }
+        if ($this->settings->honoursDoNotTrack() && self::optedOut(wp_unslash($_SERVER))) {
+            return false;
+        }
+        return (bool) apply_filters('gardien_track_page_view', true);
+    }
+
+    /**
+     * Do-Not-Track or Global Privacy Control sent by the browser.
+     *
+     * @param array<string, mixed> $server
+     */
+    public static function optedOut(array $server): bool
+    {
+        return ($server['HTTP_DNT'] ?? '') === '1' || ($server['HTTP_SEC_GPC'] ?? '') === '1';
+    }
+
+    /**
+     * The contract's stats event for this request.
+     *
+     * @param array<string, mixed> $server
+     * @return array<string, string>
+     */
+    public function event(array $server): array
+    {
+        $uri = is_string($server['REQUEST_URI'] ?? null) ? $server['REQUEST_URI'] : '/';
+        $event = [
+            'ts' => gmdate('Y-m-d\TH:i:s\Z'),
+            'url' => substr(esc_url_raw(FormCapture::origin() . '/' . ltrim($uri, '/')), 0, self::MAX_URL),
+        ];
+        $ip = VisitorIp::resolve($server, $this->settings->ipHeader(), $this->settings->trustedProxies());
+        if ($ip !== '') {
+            $event['ip'] = $ip;
+        }
+        $agent = is_string($server['HTTP_USER_AGENT'] ?? null) ? sanitize_text_field($server['HTTP_USER_AGENT']) : '';
+        if ($agent !== '') {
+            $event['user_agent'] = substr($agent, 0, self::MAX_USER_AGENT);
+        }
+        $referrer = is_string($server['HTTP_REFERER'] ?? null) ? $server['HTTP_REFERER'] : '';
+        $referrer = $referrer === '' ? '' : esc_url_raw($referrer, ['http', 'https']);
+        if ($referrer !== '' && strlen($referrer) <= self::MAX_URL) {
+            $event['referrer'] = $referrer;
+        }
+        return $event;
+    }
+}

@@ -1,0 +1,96 @@
+<?php
+
+namespace Gardien;
+
+/**
+ * Page views waiting to be batched: one sealed row per visit, written on the visitor's request
+ * (one INSERT, no HTTP), moved by WP-Cron into outbox batches of at most 500 events.
+ */
+final class VisitBuffer
+{
+    public const BATCH_SIZE = 500;
+    /** The service's limit is 1 MiB; stay well under it whatever the URLs look like. */
+    public const BATCH_BYTES = 900000;
+    private const BATCHES_PER_RUN = 20;
+
+    public function __construct(private Settings $settings)
+    {
+    }
+
+    public static function table(): string
+    {
+        global $wpdb;
+        return $wpdb->prefix . 'gardien_visits';
+    }
+
+    /** @param array<string, string> $event one contract stats event */
+    public function add(array $event): bool
+    {
+        global $wpdb;
+        if (!$this->settings->isConfigured()) {
+            return false;
+        }
+        $json = wp_json_encode($event, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES);
+        if (!is_string($json)) {
+            return false;
+        }
+        return $wpdb->insert(self::table(), [
+            'payload' => Cipher::fromSecret($this->settings->webhookSecret())->seal($json),
+            'created_at' => Outbox::now(),
+        ]) === 1;
+    }
+
+    /**
+     * Move buffered visits into outbox batches. Returns the number of batches queued.
+     * A batch is queued before its visits are deleted, so a crash in between can only repeat
+     * visits, never lose them.
+     */
+    public function flush(Outbox $outbox): int
+    {
+        global $wpdb;
+        if (!$this->settings->isConfigured()) {
+            return 0;
+        }
+        $table = self::table();
+        $cipher = Cipher::fromSecret($this->settings->webhookSecret());
+        $batches = 0;
+        for ($run = 0; $run < self::BATCHES_PER_RUN; $run++) {
+            $rows = $wpdb->get_results($wpdb->prepare(
+                "SELECT id, payload FROM {$table} ORDER BY id LIMIT %d",
+                self::BATCH_SIZE
+            ), ARRAY_A);
+            if (!$rows) {
+                break;
+            }
+            $events = [];
+            $ids = [];
+            $bytes = 0;
+            foreach ($rows as $row) {
+                $plain = $cipher->open((string) $row['payload']);
+                $event = $plain === null ? null : json_decode($plain, true);
+                if (is_array($event)) {
+                    $bytes += strlen($plain) + 1;
+                    if ($events !== [] && $bytes > self::BATCH_BYTES) {
+                        break;
+                    }
+                    $events[] = $event;
+                }
+                // An unreadable row (sealed under an old key) is dropped with the batch: it is
+                // only a page view and cannot be read again.
+                $ids[] = (int) $row['id'];
+            }
+            if ($events !== [] && $outbox->enqueue('/v1/stats/events', ['events' => $events]) === null) {
+                break;
+            }
+            $batches += $events === [] ? 0 : 1;
+            $wpdb->query("DELETE FROM {$table} WHERE id IN (" . implode(',', array_map('intval', $ids)) . ')');
+        }
+        return $batches;
+    }
+
+    public static function count(): int
+    {
+        global $wpdb;
+        return (int) $wpdb->get_var('SELECT COUNT(*) FROM ' . self::table());
+    }
+}

@@ -1,0 +1,157 @@
+<?php
+
+namespace Gardien\Tests;
+
+use ArrayAccess;
+use Gardien\FieldMapper;
+use PHPUnit\Framework\TestCase;
+
+final class FieldMapperTest extends TestCase
+{
+    public function testContactForm7DefaultFormMapsByTypeAndName(): void
+    {
+        $posted = [
+            'your-name' => 'Paul Durand',
+            'your-email' => 'paul@example.fr',
+            'your-subject' => 'Devis',
+            'your-message' => "Bonjour,\nPouvez-vous passer ?",
+            '_wpcf7' => '12',
+            '_wpcf7_unit_tag' => 'wpcf7-f12-p4-o1',
+            'g-recaptcha-response' => 'token',
+        ];
+        $types = [
+            'your-name' => 'text',
+            'your-email' => 'email',
+            'your-subject' => 'text',
+            'your-message' => 'textarea',
+        ];
+        self::assertSame([
+            'name' => 'Paul Durand',
+            'email' => 'paul@example.fr',
+            'company' => '',
+            'message' => "Bonjour,\nPouvez-vous passer ?",
+            'fields' => ['your-subject' => 'Devis'],
+        ], FieldMapper::fromContactForm7($posted, $types));
+    }
+
+    public function testContactForm7WithoutTagTypesUsesFrenchFieldNames(): void
+    {
+        $posted = [
+            'nom' => 'Claire',
+            'courriel' => 'claire@example.fr',
+            'societe' => 'Petit SARL',
+            'demande' => 'Un devis',
+            'telephone' => '06 12 34 56 78',
+            'services' => ['Dépannage', 'Formation'],
+        ];
+        $mapped = FieldMapper::fromContactForm7($posted);
+        self::assertSame('Claire', $mapped['name']);
+        self::assertSame('claire@example.fr', $mapped['email']);
+        self::assertSame('Petit SARL', $mapped['company']);
+        self::assertSame('Un devis', $mapped['message']);
+        self::assertSame(['telephone' => '06 12 34 56 78', 'services' => 'Dépannage, Formation'], $mapped['fields']);
+    }
+
+    public function testACompanyNameFieldIsTheCompanyNotThePersonsName(): void
+    {
+        $mapped = FieldMapper::fromContactForm7(
+            ['company-name' => 'ACME', 'full-name' => 'Ann Lee', 'email' => 'a@b.fr']
+        );
+        self::assertSame('ACME', $mapped['company']);
+        self::assertSame('Ann Lee', $mapped['name']);
+    }
+
+    public function testWpformsFieldsMapByType(): void
+    {
+        $fields = [
+            0 => [
+                'name' => 'Name',
+                'value' => 'Claire Petit',
+                'id' => 0,
+                'type' => 'name',
+                'first' => 'Claire',
+                'last' => 'Petit',
+            ],
+            1 => ['name' => 'Email', 'value' => 'claire@example.fr', 'id' => 1, 'type' => 'email'],
+            2 => ['name' => 'Organisation', 'value' => 'Petit SARL', 'id' => 2, 'type' => 'text'],
+            3 => ['name' => 'Comment or Message', 'value' => 'Un devis, svp.', 'id' => 3, 'type' => 'textarea'],
+            4 => ['name' => 'Phone', 'value' => '0612345678', 'id' => 4, 'type' => 'phone'],
+            5 => ['name' => '', 'value' => 'x', 'id' => 5, 'type' => 'hidden'],
+        ];
+        self::assertSame([
+            'name' => 'Claire Petit',
+            'email' => 'claire@example.fr',
+            'company' => 'Petit SARL',
+            'message' => 'Un devis, svp.',
+            'fields' => ['Phone' => '0612345678', 'field_5' => 'x'],
+        ], FieldMapper::fromWpforms($fields));
+    }
+
+    public function testGravityFormsJoinsNameInputsAndReadsFieldObjects(): void
+    {
+        $name = new class (['id' => 1, 'type' => 'name', 'label' => 'Name', 'inputs' => [
+            ['id' => '1.2', 'label' => 'Prefix'],
+            ['id' => '1.3', 'label' => 'First'],
+            ['id' => '1.6', 'label' => 'Last'],
+        ]]) implements ArrayAccess {
+            /** @param array<string, mixed> $data */
+            public function __construct(private array $data)
+            {
+            }
+
+            public function offsetExists(mixed $offset): bool
+            {
+                return isset($this->data[$offset]);
+            }
+
+            public function offsetGet(mixed $offset): mixed
+            {
+                return $this->data[$offset] ?? null;
+            }
+
+            public function offsetSet(mixed $offset, mixed $value): void
+            {
+                $this->data[$offset] = $value;
+            }
+
+            public function offsetUnset(mixed $offset): void
+            {
+                unset($this->data[$offset]);
+            }
+        };
+        $email = (object) ['id' => 2, 'type' => 'email', 'label' => 'Email', 'inputs' => null];
+        $fields = [
+            $name,
+            $email,
+            ['id' => 3, 'type' => 'text', 'label' => 'Entreprise'],
+            ['id' => 4, 'type' => 'textarea', 'label' => 'Comments'],
+            ['id' => 5, 'type' => 'checkbox', 'label' => 'Topics', 'inputs' => [['id' => '5.1'], ['id' => '5.2']]],
+        ];
+        $entry = [
+            'id' => '9',
+            'status' => 'active',
+            '1.2' => '',
+            '1.3' => 'Luc',
+            '1.6' => 'Bernard',
+            '2' => 'luc@example.fr',
+            '3' => 'Bernard & fils',
+            '4' => 'Rappelez-moi',
+            '5.1' => 'Audit',
+            '5.2' => 'Formation',
+        ];
+        self::assertSame([
+            'name' => 'Luc Bernard',
+            'email' => 'luc@example.fr',
+            'company' => 'Bernard & fils',
+            'message' => 'Rappelez-moi',
+            'fields' => ['Topics' => 'Audit, Formation'],
+        ], FieldMapper::fromGravityForms($entry, $fields));
+    }
+
+    public function testEmptyValuesAreLeftOut(): void
+    {
+        $mapped = FieldMapper::fromContactForm7(['your-email' => 'a@b.fr', 'your-company' => ' ', 'note' => '']);
+        self::assertSame('', $mapped['company']);
+        self::assertSame([], $mapped['fields']);
+    }
+}

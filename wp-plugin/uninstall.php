@@ -1,0 +1,35 @@
+<?php
+
+/**
+ * Removes everything Gardien stored in this WordPress: options, transients, the cron event and
+ * both tables. Messages still waiting in the outbox are deleted with it (the settings page shows
+ * how many are waiting; deliver them first). Nothing is deleted on the Gardien service: what it
+ * holds follows its retention policy.
+ */
+
+defined('WP_UNINSTALL_PLUGIN') || exit;
+
+global $wpdb;
+
+foreach (
+    [
+        'gardien_settings',
+        'gardien_db_version',
+        'gardien_last_delivery',
+        'gardien_last_error',
+        'gardien_policy_cache',
+        'gardien_skipped_submissions',
+    ] as $gardien_option
+) {
+    delete_option($gardien_option);
+}
+
+$wpdb->query(
+    "DELETE FROM {$wpdb->options}
+     WHERE option_name LIKE '\\_transient\\_gardien\\_%' OR option_name LIKE '\\_transient\\_timeout\\_gardien\\_%'"
+);
+
+wp_clear_scheduled_hook('gardien_outbox_delivery');
+
+$wpdb->query("DROP TABLE IF EXISTS {$wpdb->prefix}gardien_outbox");
+$wpdb->query("DROP TABLE IF EXISTS {$wpdb->prefix}gardien_visits");
