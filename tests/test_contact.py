@@ -54,7 +54,8 @@ def test_submission_is_stored_encrypted_with_expiry(app, send):
         assert raw["personal"].startswith("gAAAAA"), "personal data is not a Fernet token"
         assert set(raw) == {
             "id", "site_id", "email_index", "form", "personal", "consent", "submitted_at",
-            "received_at", "retention", "expires_at",
+            "received_at", "retention", "expires_at", "legal_hold_at", "legal_hold_by",
+            "legal_hold_reason", "client_id",
         }, "a new column must be encrypted or explicitly not personal"
         found = db.session.scalars(
             db.select(ContactMessage).where(

@@ -11,6 +11,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the service: configuration, extensions, blueprints, CLI. Wiring only."""
     from . import api, cli, config, crypto, errors, logs, ratelimit
     from .extensions import db, init_sqlite, migrate
+    from .stats import api as stats_api
+    from .stats import cli as stats_cli
 
     app = Flask(__name__, instance_relative_config=True)
     config.load(app, test_config)
@@ -23,5 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.health)
+    app.register_blueprint(stats_api.bp)
     cli.init_app(app)
+    app.cli.add_command(stats_cli.stats_group)
     return app

@@ -11,11 +11,11 @@ import json
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, g, request
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import contact, policy, schemas, signing
+from . import contact, notice, policy, privacy, schemas, signing, status
 from .errors import ApiError, error_response
 from .extensions import db
 from .models import ContactMessage, insert_row
@@ -25,11 +25,6 @@ bp = Blueprint("api", __name__, url_prefix="/v1")
 health = Blueprint("health", __name__)
 
 KIB = 1024
-
-
-def current_policy() -> policy.Policy:
-    """The policy file this app was configured with."""
-    return policy.load(current_app.config["POLICY_FILE"])
 
 
 def read_body(limit: int) -> bytes:
@@ -79,7 +74,7 @@ def signed(limit: int) -> Callable:
             return signing.once(
                 request_signed,
                 lambda: view(request_signed, payload, **kwargs),
-                current_policy()["idempotency_key"],
+                policy.current()["idempotency_key"],
             )
 
         return wrapper
@@ -92,10 +87,42 @@ def signed(limit: int) -> Callable:
 def post_contact(request_signed: signing.SignedRequest, payload: object):
     """Store a contact-form submission, encrypted, with its expiry date."""
     submission = schemas.load(schemas.contact_submission, payload)
-    retention = current_policy()[contact.RETENTION]
+    retention = policy.current()[contact.RETENTION]
     message = contact.receive(request_signed.site.id, submission, retention)
     insert_row(ContactMessage, **message)
     return contact.accepted(message), 201
+
+
+@bp.post("/privacy/<any(export, erase):request_kind>")
+@signed(limit=16 * KIB)
+def post_privacy(request_signed: signing.SignedRequest, payload: object, request_kind: str):
+    """One page of a WordPress personal-data export or erasure for an address on this site."""
+    query = schemas.load(schemas.privacy_request, payload)
+    answer_page = privacy.export_page if request_kind == "export" else privacy.erase_page
+    answer = answer_page(
+        request_signed.site.id, query["email"], query["page"], actor=_actor(request_signed)
+    )
+    return answer, 200
+
+
+@bp.get("/policy")
+@signed(limit=0)
+def get_policy(request_signed: signing.SignedRequest, payload: object):
+    """The retention policy as published, in French or English (``?lang=en``)."""
+    query = schemas.load(schemas.policy_query, request.args.to_dict())
+    chosen = query.get("lang") or policy.current().language
+    return notice.published(policy.current(), chosen), 200
+
+
+@bp.get("/status")
+@signed(limit=0)
+def get_status(request_signed: signing.SignedRequest, payload: object):
+    """Counts and purge times for the plugin's admin page."""
+    return status.site_status(request_signed.site.id, request_signed.site.slug), 200
+
+
+def _actor(request_signed: signing.SignedRequest) -> str:
+    return f"site:{request_signed.site.slug}"
 
 
 @health.get("/healthz")

@@ -1,18 +1,25 @@
-"""Command line: ``flask --app webhook_app sites …``."""
+"""Command line: ``flask --app webhook_app sites|messages|clients|purge|legal-hold …``."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import NoReturn
+
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
-from . import sites
+from . import audit, clients, clock, legal_hold, privacy, retention, sites
 from .config import ConfigError, webhook_key
 
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    app.cli.add_command(sites_group)
+    for command in (sites_group, messages_group, clients_group, purge_command,
+                    legal_hold_group):
+        app.cli.add_command(command)
 
 
 @click.group("sites", cls=AppGroup)
@@ -71,3 +78,234 @@ def sites_remove_secret(slug: str, fingerprint: str) -> None:
     except sites.SiteError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"secret {fingerprint} of {slug} removed")
+
+
+def _fail(error: Exception) -> NoReturn:
+    raise click.ClickException(str(error)) from None
+
+
+def _pairs(values: tuple[str, ...]) -> dict[str, str]:
+    """``name=value`` options into a dict."""
+    pairs = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep:
+            raise click.BadParameter(f"expected name=value, got {key!r}")
+        pairs[key.strip()] = text
+    return pairs
+
+
+def _date(value: str) -> datetime:
+    try:
+        return clock.parse_rfc3339(value if "T" in value else f"{value}T00:00:00Z")
+    except ValueError:
+        raise click.BadParameter("expected YYYY-MM-DD or an RFC 3339 time") from None
+
+
+def _cents(value: str) -> int:
+    try:
+        return int((Decimal(value.replace(",", ".")) * 100).to_integral_value())
+    except InvalidOperation:
+        raise click.BadParameter("expected an amount such as 120.50") from None
+
+
+@click.group("messages", cls=AppGroup)
+def messages_group() -> None:
+    """Legal holds, conversion to clients, and corrections of contact messages."""
+
+
+@messages_group.command("flag")
+@click.argument("message_id")
+@click.option("--reason", required=True, help="Why the message is kept for the authorities.")
+def messages_flag(message_id: str, reason: str) -> None:
+    """Put a message under legal hold (illegal content): kept for the legal-hold period."""
+    try:
+        message = legal_hold.flag(message_id, reason, audit.cli_actor())
+    except legal_hold.LegalHoldError as error:
+        _fail(error)
+    click.echo(f"message {message.id} under legal hold until "
+               f"{clock.format_rfc3339(message.expires_at)}")
+
+
+@messages_group.command("unflag")
+@click.argument("message_id")
+def messages_unflag(message_id: str) -> None:
+    """Lift a legal hold: the message ends as a contact message would."""
+    try:
+        message = legal_hold.unflag(message_id, audit.cli_actor())
+    except legal_hold.LegalHoldError as error:
+        _fail(error)
+    click.echo(f"message {message.id} kept until {clock.format_rfc3339(message.expires_at)}")
+
+
+@messages_group.command("to-client")
+@click.argument("message_id")
+@click.option("--field", "fields", multiple=True, metavar="NAME=VALUE",
+              help="Client field (siret, role, phone, address, …); repeatable.")
+def messages_to_client(message_id: str, fields: tuple[str, ...]) -> None:
+    """Turn a message into a client relationship (it then follows the client rules)."""
+    try:
+        client = clients.from_message(message_id, audit.cli_actor(), _pairs(fields))
+    except clients.ClientError as error:
+        _fail(error)
+    click.echo(f"client {client.id}; anonymised on "
+               f"{clock.format_rfc3339(client.anonymise_at)} unless there is new activity")
+
+
+@messages_group.command("rectify")
+@click.argument("message_id")
+@click.option("--field", "fields", multiple=True, required=True, metavar="NAME=VALUE",
+              help="Corrected field (name, email, company, message); repeatable.")
+def messages_rectify(message_id: str, fields: tuple[str, ...]) -> None:
+    """Correct a message at its author's request."""
+    try:
+        message = privacy.rectify_message(message_id, _pairs(fields), audit.cli_actor())
+    except privacy.PrivacyError as error:
+        _fail(error)
+    click.echo(f"message {message.id} corrected")
+
+
+@click.group("clients", cls=AppGroup)
+def clients_group() -> None:
+    """Client records: show, correct, quotes, invoices, payments, reminders."""
+
+
+@clients_group.command("show")
+@click.argument("client_id")
+def clients_show(client_id: str) -> None:
+    """Print a client record with its quotes and invoices."""
+    try:
+        client = clients.get(client_id)
+    except clients.ClientError as error:
+        _fail(error)
+    click.echo(f"client {client.id}")
+    for key in clients.CLIENT_FIELDS:
+        click.echo(f"  {key}: {client.personal.get(key) or '-'}")
+    click.echo(f"  last activity: {clock.format_rfc3339(client.last_activity_at)}")
+    if client.anonymised_at:
+        click.echo(f"  anonymised: {clock.format_rfc3339(client.anonymised_at)}")
+    else:
+        click.echo(f"  anonymised on: {clock.format_rfc3339(client.anonymise_at)}")
+    for quote in client.quotes:
+        click.echo(f"  quote {quote.id} {quote.number} {quote.issued_on.date()} "
+                   f"{quote.amount_cents / 100:.2f} {quote.status}")
+    for invoice in client.invoices:
+        paid = f"paid {invoice.paid_on.date()} ({invoice.payment_method})" if invoice.paid_on \
+            else f"unpaid, {invoice.reminders_sent} reminder(s)"
+        click.echo(f"  invoice {invoice.id} {invoice.number} {invoice.issued_on.date()} "
+                   f"{invoice.amount_cents / 100:.2f} {paid}; kept until "
+                   f"{invoice.expires_at.date()}")
+
+
+@clients_group.command("rectify")
+@click.argument("client_id")
+@click.option("--field", "fields", multiple=True, required=True, metavar="NAME=VALUE",
+              help=f"One of {', '.join(clients.CLIENT_FIELDS)}; repeatable.")
+def clients_rectify(client_id: str, fields: tuple[str, ...]) -> None:
+    """Correct a client record (the SIRET number is checked)."""
+    try:
+        clients.rectify(client_id, _pairs(fields), audit.cli_actor())
+    except clients.ClientError as error:
+        _fail(error)
+    click.echo(f"client {client_id} corrected")
+
+
+@clients_group.command("add-quote")
+@click.argument("client_id")
+@click.option("--number", required=True)
+@click.option("--date", "issued_on", required=True, type=_date)
+@click.option("--amount", required=True, type=_cents, help="In euros, e.g. 120.50.")
+@click.option("--status", default="sent", type=click.Choice(clients.QUOTE_STATUSES))
+def clients_add_quote(client_id, number, issued_on, amount, status) -> None:
+    """Add a quote to a client (counts as activity)."""
+    try:
+        quote = clients.add_quote(client_id, number, issued_on, amount, status)
+    except clients.ClientError as error:
+        _fail(error)
+    click.echo(f"quote {quote.id} added")
+
+
+@clients_group.command("add-invoice")
+@click.argument("client_id")
+@click.option("--number", required=True)
+@click.option("--date", "issued_on", required=True, type=_date)
+@click.option("--amount", required=True, type=_cents, help="In euros, e.g. 120.50.")
+def clients_add_invoice(client_id, number, issued_on, amount) -> None:
+    """Add an invoice to a client (counts as activity; kept for the invoice period)."""
+    try:
+        invoice = clients.add_invoice(client_id, number, issued_on, amount)
+    except clients.ClientError as error:
+        _fail(error)
+    click.echo(f"invoice {invoice.id} added; kept until {invoice.expires_at.date()}")
+
+
+@clients_group.command("add-payment")
+@click.argument("invoice_id", type=int)
+@click.option("--date", "paid_on", required=True, type=_date)
+@click.option("--method", required=True, type=click.Choice(clients.PAYMENT_METHODS))
+def clients_add_payment(invoice_id, paid_on, method) -> None:
+    """Record the payment of an invoice (counts as activity)."""
+    try:
+        clients.record_payment(invoice_id, paid_on, method)
+    except clients.ClientError as error:
+        _fail(error)
+    click.echo(f"invoice {invoice_id} paid")
+
+
+@clients_group.command("add-reminder")
+@click.argument("invoice_id", type=int)
+@click.option("--date", "sent_on", required=True, type=_date)
+def clients_add_reminder(invoice_id, sent_on) -> None:
+    """Count a payment reminder sent for an invoice."""
+    try:
+        invoice = clients.record_reminder(invoice_id, sent_on)
+    except clients.ClientError as error:
+        _fail(error)
+    click.echo(f"invoice {invoice_id}: {invoice.reminders_sent} reminder(s)")
+
+
+@click.command("purge")
+@click.option("--now", "at", type=_date, help="Act as if it were this time (RFC 3339).")
+@click.option("--dry-run", is_flag=True, help="Count what would go; change nothing.")
+@click.option("--chunk", default=2000, show_default=True, help="Rows per transaction.")
+@with_appcontext
+def purge_command(at: datetime | None, dry_run: bool, chunk: int) -> None:
+    """Delete or anonymise what the retention policy says has ended."""
+    moment = at or clock.now()
+    with clock.frozen(moment):
+        counts = retention.purge(moment, dry_run=dry_run, chunk=chunk)
+    if counts is None:
+        click.echo("another purge is running; nothing done")
+        return
+    verb = "would" if dry_run else "did"
+    click.echo(f"purge at {clock.format_rfc3339(moment)} ({verb}):")
+    for rule, count in counts.items():
+        click.echo(f"  {rule:<16} {count}")
+
+
+@click.group("legal-hold", cls=AppGroup)
+def legal_hold_group() -> None:
+    """Bundles of held messages for the competent authorities."""
+
+
+@legal_hold_group.command("export")
+@click.argument("message_id")
+@click.argument("outfile", type=click.Path(dir_okay=False, path_type=Path))
+def legal_hold_export(message_id: str, outfile: Path) -> None:
+    """Write a held message and its metadata to a signed ZIP (SHA-256 manifest)."""
+    try:
+        manifest = legal_hold.export_bundle(message_id, outfile, audit.cli_actor())
+    except legal_hold.LegalHoldError as error:
+        _fail(error)
+    click.echo(f"wrote {outfile} ({len(manifest['sha256'])} files, manifest signed)")
+
+
+@legal_hold_group.command("verify")
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def legal_hold_verify(bundle: Path) -> None:
+    """Check a bundle's signature and checksums."""
+    try:
+        manifest = legal_hold.verify_bundle(bundle)
+    except legal_hold.LegalHoldError as error:
+        _fail(error)
+    click.echo(f"{bundle}: signature and {len(manifest['sha256'])} checksums verify")

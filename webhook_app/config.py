@@ -31,6 +31,12 @@ DEFAULTS = {
     "SIGNATURE_TOLERANCE_SECONDS": 300,
     "RATE_LIMIT": "1200/minute",
     "SITE_CACHE_SECONDS": 10,
+    # When the daily purge runs (UTC); deploy/gardien-purge.timer uses the same time.
+    "PURGE_AT": "03:30",
+    # Labels of exports and erasure messages; empty means the policy file's language.
+    "LANGUAGE": "",
+    # A MaxMind/DB-IP .mmdb country database; empty means the embedded iptocc data.
+    "GEOIP_DB": "",
     # WAL with NORMAL survives any crash of the service; only a power cut can undo the
     # last commits. FULL adds an fsync to every commit.
     "SQLITE_SYNCHRONOUS": "NORMAL",

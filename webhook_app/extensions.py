@@ -46,4 +46,6 @@ def init_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
+        # 32 MiB of page cache (default 2 MiB): bulk purges touch many index pages.
+        cursor.execute("PRAGMA cache_size=-32768")
         cursor.close()

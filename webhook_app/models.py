@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -39,6 +39,14 @@ def insert_row(model: type[db.Model], **values) -> None:
     than the rest of a request, and nothing there needs the object afterwards.
     """
     db.session.connection().execute(model.__table__.insert(), values)
+
+
+def get_or_fail(model: type[db.Model], key, error: Exception):
+    """The row of ``model`` with primary key ``key``, or raise ``error``."""
+    row = db.session.get(model, key)
+    if row is None:
+        raise error
+    return row
 
 
 class Site(db.Model):
@@ -96,7 +104,16 @@ class ContactMessage(db.Model):
     """
 
     __tablename__ = "contact_messages"
-    __table_args__ = (Index("ix_contact_messages_site_email", "site_id", "email_index"),)
+    __table_args__ = (
+        Index("ix_contact_messages_site_email", "site_id", "email_index"),
+        # Partial: most messages never become a client's, and a purge of a million of
+        # them should not have to maintain an index of a million NULLs.
+        Index(
+            "ix_contact_messages_client_id", "client_id",
+            sqlite_where=text("client_id IS NOT NULL"),
+            postgresql_where=text("client_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
@@ -107,4 +124,98 @@ class ContactMessage(db.Model):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     retention: Mapped[str] = mapped_column(String(32))
+    # None once the message belongs to a client: it then ends with the client record.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    legal_hold_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    legal_hold_by: Mapped[str | None] = mapped_column(String(100))
+    legal_hold_reason: Mapped[str | None] = mapped_column(EncryptedText)
+    client_id: Mapped[str | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+
+
+class Client(db.Model):
+    """A client relationship, born from a message or entered by hand.
+
+    ``personal`` holds identity, company, SIRET, role, phone, e-mail and postal address,
+    encrypted; anonymisation replaces it and clears ``email_index``. Amounts and dates of
+    quotes and invoices stay.
+    """
+
+    __tablename__ = "clients"
+    __table_args__ = (Index("ix_clients_site_email", "site_id", "email_index"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    email_index: Mapped[str | None] = mapped_column(String(64))
+    personal: Mapped[dict] = mapped_column(EncryptedJSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    anonymise_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    quotes: Mapped[list[Quote]] = relationship(
+        back_populates="client", cascade="all, delete-orphan", order_by="Quote.issued_on"
+    )
+    invoices: Mapped[list[Invoice]] = relationship(
+        back_populates="client", cascade="all, delete-orphan", order_by="Invoice.issued_on"
+    )
+
+
+class Quote(db.Model):
+    """A quote sent to a client (no personal data of its own)."""
+
+    __tablename__ = "quotes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(64))
+    issued_on: Mapped[datetime] = mapped_column(UTCDateTime)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32))
+    client: Mapped[Client] = relationship(back_populates="quotes")
+
+
+class Invoice(db.Model):
+    """An invoice, kept for the accounting period of the policy from its date."""
+
+    __tablename__ = "invoices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(64))
+    issued_on: Mapped[datetime] = mapped_column(UTCDateTime)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    paid_on: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payment_method: Mapped[str | None] = mapped_column(String(32))
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_reminder_on: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    client: Mapped[Client] = relationship(back_populates="invoices")
+
+
+class AuditEntry(db.Model):
+    """What was done to personal data, by whom and when, without the data itself.
+
+    A person is named at most by the blind-index value of their address (``subject``).
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="SET NULL"))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    record_ids: Mapped[list] = mapped_column(JSON, default=list)
+    count: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Lease(db.Model):
+    """A named lock with an expiry, for jobs on databases without advisory locks (SQLite)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    until: Mapped[float] = mapped_column(Float, default=0.0)

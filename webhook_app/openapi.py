@@ -7,6 +7,7 @@ files differ from what this module builds.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -15,15 +16,57 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from . import __version__, schemas
 from .errors import CODES
+from .stats import schemas as stats_schemas
 
 OUTPUT = Path(__file__).resolve().parent.parent / "schemas"
 SIGNED = [{"webhookSignature": []}]
+LOCAL_REF = re.compile(r'"\$ref": "#/components/schemas/(\w+)"')
 
 COMPONENTS = {
     "ContactSubmission": schemas.ContactSubmissionSchema,
     "ContactAccepted": schemas.ContactAcceptedSchema,
+    "PrivacyRequest": schemas.PrivacyRequestSchema,
+    "ExportPage": schemas.ExportPageSchema,
+    "ErasePage": schemas.ErasePageSchema,
+    "Policy": schemas.PolicySchema,
+    "Status": schemas.StatusSchema,
+    "EventBatch": stats_schemas.EventBatchSchema,
+    "EventsAccepted": stats_schemas.EventsAcceptedSchema,
+    "Summary": stats_schemas.SummarySchema,
     "Error": schemas.ErrorSchema,
     "Health": schemas.HealthSchema,
+}
+
+# (path, method, summary, request schema, success status, answer schema)
+SIGNED_OPERATIONS = [
+    ("/v1/contact", "post", "Store a contact-form submission (limit 64 KiB).",
+     "ContactSubmission", 201, "ContactAccepted"),
+    ("/v1/privacy/export", "post",
+     "One page (100 items) of a WordPress personal-data export (limit 16 KiB).",
+     "PrivacyRequest", 200, "ExportPage"),
+    ("/v1/privacy/erase", "post",
+     "Erase one page of what may be erased; explain what is kept (limit 16 KiB).",
+     "PrivacyRequest", 200, "ErasePage"),
+    ("/v1/stats/events", "post",
+     "Page views (at most 500, limit 1 MiB): partial acceptance, IP and user agent forgotten.",
+     "EventBatch", 202, "EventsAccepted"),
+    ("/v1/stats/summary", "get", "Visits, visitors, pages, countries, channels, referrers and "
+     "site searches between two dates (inclusive), from the daily rollups.",
+     None, 200, "Summary"),
+    ("/v1/policy", "get", "The retention policy as published (French, or ?lang=en).",
+     None, 200, "Policy"),
+    ("/v1/status", "get", "Counts and purge times for the plugin's admin page.",
+     None, 200, "Status"),
+]
+QUERIES = {
+    "/v1/policy": [{"in": "query", "name": "lang", "required": False,
+                    "schema": {"type": "string", "enum": ["fr", "en"]}}],
+    "/v1/stats/summary": [
+        {"in": "query", "name": name, "required": True,
+         "schema": {"type": "string", "format": "date"}, "description": text}
+        for name, text in (("from", "First day (YYYY-MM-DD, inclusive)."),
+                           ("to", "Last day (YYYY-MM-DD, inclusive)."))
+    ],
 }
 
 
@@ -39,6 +82,7 @@ def _errors(*statuses: int) -> dict:
 
 
 SIGNED_ERRORS = (400, 401, 409, 413, 415, 422, 429, 503)
+GET_ERRORS = (401, 422, 429, 503)
 
 
 def build() -> dict:
@@ -68,21 +112,19 @@ def build() -> dict:
          "schema": {"type": "string"}, "description": text}
         for name, text in headers.items()
     ]
-    spec.path(
-        path="/v1/contact",
-        operations={
-            "post": {
-                "summary": "Store a contact-form submission (limit 64 KiB).",
-                "security": SIGNED,
-                "parameters": parameters,
-                "requestBody": {"required": True, "content": _json("ContactSubmission")},
-                "responses": {
-                    "201": {"description": "Stored.", "content": _json("ContactAccepted")},
-                    **_errors(*SIGNED_ERRORS),
-                },
-            }
-        },
-    )
+    for path, method, summary, request, status, answer in SIGNED_OPERATIONS:
+        operation = {
+            "summary": summary,
+            "security": SIGNED,
+            "parameters": parameters + QUERIES.get(path, []),
+            "responses": {
+                str(status): {"description": "OK.", "content": _json(answer)},
+                **_errors(*(SIGNED_ERRORS if method == "post" else GET_ERRORS)),
+            },
+        }
+        if request:
+            operation["requestBody"] = {"required": True, "content": _json(request)}
+        spec.path(path=path, operations={method: operation})
     spec.path(
         path="/healthz",
         operations={
@@ -104,7 +146,9 @@ def rendered() -> dict[str, str]:
     files = {"openapi.json": _dump(document)}
     for name, schema in document["components"]["schemas"].items():
         standalone = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": name}
-        files[f"json/{name}.json"] = _dump({**standalone, **schema})
+        # Standalone files point at each other, not into the OpenAPI document.
+        text = LOCAL_REF.sub(r'"$ref": "\1.json"', _dump({**standalone, **schema}))
+        files[f"json/{name}.json"] = text
     return files
 
 

@@ -62,6 +62,13 @@ class Policy:
             raise PolicyError(f"the policy has no category {key!r}") from None
 
 
+def current() -> Policy:
+    """The policy file of the running app (``POLICY_FILE``)."""
+    from flask import current_app
+
+    return load(current_app.config["POLICY_FILE"])
+
+
 @cache
 def load(path: str | Path = DEFAULT_POLICY_FILE) -> Policy:
     """Read and check a policy file (cached per path)."""

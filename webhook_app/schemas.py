@@ -127,3 +127,88 @@ def flatten(messages: dict | list, prefix: str = "") -> dict[str, list[str]]:
         for field, problems in flatten(value, path).items():
             flat.setdefault(field, []).extend(problems)
     return flat
+
+
+class PrivacyRequestSchema(StrictSchema):
+    """``POST /v1/privacy/export`` and ``/erase`` request body."""
+
+    email = TrimmedEmail(required=True, validate=validate.Length(max=254))
+    page = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100_000))
+
+
+class ExportPairSchema(Schema):
+    name = fields.String(required=True)
+    value = fields.String(required=True)
+
+
+class ExportItemSchema(Schema):
+    group_id = fields.String(required=True)
+    group_label = fields.String(required=True)
+    group_description = fields.String(required=True)
+    item_id = fields.String(required=True)
+    data = fields.List(fields.Nested(ExportPairSchema), required=True)
+
+
+class ExportPageSchema(Schema):
+    """``200`` answer of export: a WordPress exporter callback result."""
+
+    data = fields.List(fields.Nested(ExportItemSchema), required=True)
+    done = fields.Boolean(required=True)
+
+
+class ErasePageSchema(Schema):
+    """``200`` answer of erase: a WordPress eraser callback result."""
+
+    items_removed = fields.Boolean(required=True)
+    items_retained = fields.Boolean(required=True)
+    messages = fields.List(fields.String(), required=True)
+    done = fields.Boolean(required=True)
+
+
+class PolicyQuerySchema(StrictSchema):
+    """``GET /v1/policy`` query string."""
+
+    lang = fields.String(validate=validate.OneOf(["fr", "en"]))
+
+
+class RecipientSchema(Schema):
+    name = fields.String(required=True)
+    country = fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2"})
+
+
+class PolicyCategorySchema(Schema):
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+    data = fields.List(fields.String(), required=True)
+    purpose = fields.String(required=True)
+    legal_basis = fields.String(required=True)
+    period = fields.String(required=True, metadata={"description": "ISO 8601 duration"})
+    period_label = fields.String(required=True)
+    starts = fields.String(required=True)
+    at_end = fields.String(required=True, validate=validate.OneOf(["delete", "anonymise"]))
+    recipients = fields.List(fields.Nested(RecipientSchema), required=True)
+
+
+class PolicySchema(Schema):
+    """``200`` answer of ``GET /v1/policy``."""
+
+    language = fields.String(required=True)
+    categories = fields.List(fields.Nested(PolicyCategorySchema), required=True)
+    html = fields.String(required=True)
+
+
+class StatusSchema(Schema):
+    """``200`` answer of ``GET /v1/status``."""
+
+    version = fields.String(required=True)
+    site = fields.String(required=True)
+    messages = fields.Integer(required=True)
+    legal_holds = fields.Integer(required=True)
+    clients = fields.Integer(required=True)
+    stats_events = fields.Integer(required=True)
+    last_purge_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    next_purge_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+privacy_request = PrivacyRequestSchema()
+policy_query = PolicyQuerySchema()

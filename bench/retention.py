@@ -1,0 +1,120 @@
+"""Export of one address among 1,000,000 messages; purge of 1,000,000 expired messages.
+
+Rows are generated straight into SQLite (executemany, one transaction), not through the
+API. Filler rows share one valid Fernet token: export and purge never decrypt them.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask_migrate import upgrade
+
+from webhook_app import clock, create_app, privacy
+from webhook_app.config import new_secrets
+from webhook_app.crypto import email_index, encrypt
+from webhook_app.extensions import db
+
+from .harness import BIN, ROOT, print_table
+
+MESSAGES = 1_000_000
+BATCH = 50_000
+TARGET = "jeanne.martin@example.fr"
+EXPORT_TARGET_MS = 20
+PURGE_TARGET_S = 60
+MEMORY_TARGET_MB = 200
+
+
+def main() -> None:
+    """Print the retention table (median of 3 for the export)."""
+    work = Path(tempfile.mkdtemp(prefix="gardien-bench-retention-"))
+    settings = new_secrets()
+    url = f"sqlite:///{work / 'gardien.db'}"
+    app = create_app({**settings, "DATABASE_URL": url})
+    with app.app_context():
+        upgrade()
+    print(f"generating {MESSAGES:,} messages…", file=sys.stderr)
+    generated = generate(work / "gardien.db", app)
+
+    with app.app_context():
+        privacy.export_page(1, TARGET, 1, actor="bench")  # warm the caches once
+        runs = []
+        for _ in range(3):
+            timings = []
+            for _ in range(20):
+                started = time.perf_counter()
+                page = privacy.export_page(1, TARGET, 1, actor="bench")
+                timings.append((time.perf_counter() - started) * 1000)
+                db.session.rollback()
+            runs.append(statistics.median(timings))
+        assert len(page["data"]) == 5, "the export must find the target's messages"
+        db.engine.dispose()
+    export_ms = statistics.median(runs)
+
+    env = {**os.environ, **{f"GARDIEN_{k}": v for k, v in settings.items()},
+           "GARDIEN_DATABASE_URL": url}
+    later = clock.format_rfc3339(datetime(2027, 1, 2, tzinfo=UTC))
+    started = time.perf_counter()
+    result = subprocess.run(
+        [str(BIN / "flask"), "--app", "webhook_app", "purge", "--now", later, "--chunk", "5000"],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+    )
+    purge_s = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    purged = int(next(line.split()[1] for line in result.stdout.splitlines()
+                      if line.split()[:1] == ["contact"]))
+
+    print_table(
+        f"Retention on SQLite ({MESSAGES:,} messages, generated in {generated:.0f} s)",
+        ["measure", "value", "target"],
+        [
+            ["export of one address (page 1), median of 3x20", f"{export_ms:.2f} ms",
+             f"< {EXPORT_TARGET_MS} ms"],
+            [f"purge of {purged:,} expired messages (chunks of 5000)", f"{purge_s:.1f} s",
+             f"< {PURGE_TARGET_S} s"],
+            ["purge peak memory (max RSS of the flask process)", f"{peak_mb:.0f} MB",
+             f"< {MEMORY_TARGET_MB} MB"],
+        ],
+    )
+
+
+def generate(path: Path, app) -> float:
+    """Raw sqlite3 executemany: the quickest honest way to lay down a million rows."""
+    import sqlite3
+
+    started = time.perf_counter()
+    with app.app_context():
+        filler = encrypt('{"name": "x", "email": "x@example.org", "message": "x"}')
+        target = [encrypt(f'{{"name": "J", "email": "{TARGET}", "message": "n{n}"}}')
+                  for n in range(5)]
+        indexes = [email_index(f"visitor{n % 200_000}@example.org") for n in range(200_000)]
+        target_index = email_index(TARGET)
+    received = "2025-01-01 00:00:00.000000"
+    expires = "2026-01-01 00:00:00.000000"
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode=WAL")
+    sql = ("INSERT INTO contact_messages (id, site_id, email_index, form, personal, consent, "
+           "submitted_at, received_at, retention, expires_at) VALUES (?,1,?,'contact',?,1,?,?,"
+           "'contact',?)")
+    with connection:
+        for start in range(0, MESSAGES, BATCH):
+            connection.executemany(sql, (
+                (str(uuid.uuid4()), indexes[n % len(indexes)], filler, received, received,
+                 expires)
+                for n in range(start, min(start + BATCH, MESSAGES))
+            ))
+        connection.executemany(sql, (
+            (str(uuid.uuid4()), target_index, token, received, received, expires)
+            for token in target
+        ))
+    connection.close()
+    return time.perf_counter() - started

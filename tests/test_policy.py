@@ -1,0 +1,131 @@
+"""The policy file drives everything: published notice, expiry dates, purge."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from webhook_app import clients, clock, create_app, legal_hold, policy
+from webhook_app.extensions import db
+from webhook_app.models import ContactMessage
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = datetime(2026, 1, 31, 8, 0, tzinfo=UTC)
+
+
+def test_policy_endpoint_publishes_the_policy_file_in_french(send):
+    response = send("/v1/policy", method="GET")
+    assert response.status_code == 200
+    document = response.get_json()
+    assert document["language"] == "fr"
+    by_key = {c["key"]: c for c in document["categories"]}
+    assert {"contact", "legal_hold", "client", "invoice", "stats_event"} <= set(by_key)
+    loaded = policy.load()
+    for key, entry in by_key.items():
+        assert entry["period"] == loaded[key].period
+        assert entry["at_end"] == loaded[key].at_end
+        assert entry["label"] in document["html"]
+    assert by_key["contact"]["period_label"] == "1 an"
+    assert by_key["stats_event"]["period_label"] == "25 mois"
+    assert by_key["client"]["at_end"] == "anonymise"
+    assert {"name": "Murena (sauvegarde)", "country": "FI"} in by_key["client"]["recipients"]
+    assert document["html"].startswith("<table") and "<script" not in document["html"]
+
+
+def test_policy_endpoint_in_english_and_bad_language(send):
+    english = send("/v1/policy?lang=en", method="GET").get_json()
+    assert english["language"] == "en"
+    assert {c["key"]: c["period_label"] for c in english["categories"]}["invoice"] == "20 years"
+    bad = send("/v1/policy?lang=de", method="GET")
+    assert bad.status_code == 422 and "lang" in bad.get_json()["fields"]
+
+
+def test_status_endpoint(send):
+    send("/v1/contact", {"name": "J", "email": "j@example.fr", "message": "m"})
+    status = send("/v1/status", method="GET").get_json()
+    assert status["messages"] == 1 and status["site"] == "default"
+    assert status["next_purge_at"].endswith("03:30:00Z")
+
+
+PERIODS = """
+language = "fr"
+[categories.contact]
+period = "P2M"
+starts = "receipt"
+at_end = "delete"
+[categories.legal_hold]
+period = "P3Y"
+starts = "flag"
+at_end = "delete"
+[categories.client]
+period = "P4Y"
+starts = "last_activity"
+at_end = "anonymise"
+[categories.invoice]
+period = "P11Y"
+starts = "invoice_date"
+at_end = "delete"
+[categories.stats_event]
+period = "P13M"
+starts = "visit"
+at_end = "delete"
+[categories.idempotency_key]
+period = "P2D"
+starts = "receipt"
+at_end = "delete"
+[categories.audit]
+period = "P6Y"
+starts = "event"
+at_end = "delete"
+"""
+
+
+def test_every_period_comes_from_the_policy_file(tmp_path, database_url, secrets):
+    """Swap in unusual periods: every end date must follow; a hard-coded period would not."""
+    texts = {"label": "x", "data": ["x"], "purpose": "x", "legal_basis": "x"}
+    body = PERIODS.replace(
+        'at_end = "', "\n".join(f'{k} = {{ fr = "x", en = "x" }}' for k in texts if k != "data")
+        + '\ndata = { fr = ["x"], en = ["x"] }\nat_end = "'
+    )
+    custom = tmp_path / "policy.toml"
+    custom.write_text(body)
+    app = create_app({**secrets, "DATABASE_URL": database_url, "POLICY_FILE": str(custom)})
+    from webhook_app import contact
+    from webhook_app.models import insert_row
+
+    with app.app_context(), clock.frozen(T0):
+        row = contact.receive(1, {"name": "J", "email": "j@example.fr", "message": "m"},
+                              policy.current()["contact"])
+        insert_row(ContactMessage, **row)
+        held = contact.receive(1, {"name": "K", "email": "k@example.fr", "message": "m"},
+                               policy.current()["contact"])
+        insert_row(ContactMessage, **held)
+        db.session.commit()
+        assert row["expires_at"] == datetime(2026, 3, 31, 8, 0, tzinfo=UTC)
+        assert legal_hold.flag(held["id"], "x", "t").expires_at == T0.replace(year=2029)
+        client = clients.from_message(row["id"], "t")
+        assert client.anonymise_at == T0.replace(year=2030)
+        assert clients.add_invoice(client.id, "F", T0, 1).expires_at == T0.replace(year=2037)
+        db.engine.dispose()
+
+
+def test_no_period_is_written_in_the_code():
+    """Periods live only in policy.toml: no literal durations of the seed in Python."""
+    suspicious = re.compile(
+        r"timedelta\((days|weeks)=\s*\d{2,}|relativedelta\(|\b(365|366|730|1095|1825)\b"
+        r"|[\"']P\d+[YMWD][\"']|years=\s*\d"
+    )
+    for path in sorted((ROOT / "webhook_app").rglob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            assert not suspicious.search(line), f"{path.name}:{number} writes a period: {line}"
+
+
+@pytest.mark.parametrize("key", ["contact", "legal_hold", "client", "invoice", "stats_event",
+                                 "idempotency_key", "audit"])
+def test_seed_periods(key):
+    expected = {"contact": "P1Y", "legal_hold": "P5Y", "client": "P3Y", "invoice": "P20Y",
+                "stats_event": "P25M", "idempotency_key": "P7D", "audit": "P5Y"}
+    assert policy.load()[key].period == expected[key]

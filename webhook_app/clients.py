@@ -1,0 +1,178 @@
+"""Clients: a message becomes a client relationship, with quotes, invoices and payments.
+
+Every change of activity moves ``anonymise_at`` (last activity + the ``client`` period);
+every invoice gets its own end date (invoice date + the ``invoice`` period).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.fr import siret as siret_number
+
+from . import audit, clock, policy
+from .crypto import email_index
+from .extensions import db
+from .models import Client, ContactMessage, Invoice, Quote, get_or_fail
+
+CLIENT_FIELDS = ("name", "company", "siret", "role", "phone", "email", "address")
+PAYMENT_METHODS = ("transfer", "card", "cheque", "cash", "direct_debit", "cesu", "other")
+QUOTE_STATUSES = ("draft", "sent", "accepted", "refused", "expired")
+
+
+class ClientError(ValueError):
+    """A client operation that cannot be done; the message names no personal data."""
+
+
+def clean_fields(changes: dict[str, str | None]) -> dict[str, str | None]:
+    """Check client fields: known names, a valid SIRET (checksum), a plausible address."""
+    unknown = sorted(set(changes) - set(CLIENT_FIELDS))
+    if unknown:
+        raise ClientError(f"unknown client fields: {', '.join(unknown)}")
+    cleaned = {key: (value.strip() or None) if value else None for key, value in changes.items()}
+    if cleaned.get("siret"):
+        try:
+            cleaned["siret"] = siret_number.validate(cleaned["siret"])
+        except StdnumError:
+            raise ClientError("the SIRET number is not valid (14 digits, Luhn checksum)") from None
+    if cleaned.get("email") and "@" not in cleaned["email"]:
+        raise ClientError("the e-mail address is not valid")
+    if "name" in cleaned and not cleaned["name"]:
+        raise ClientError("a client needs a name")
+    return cleaned
+
+
+def get(client_id: str) -> Client:
+    """The client with this id, or :class:`ClientError`."""
+    return get_or_fail(Client, client_id, ClientError("no such client"))
+
+
+def touch(client: Client, at: datetime) -> None:
+    """Record activity at ``at``: the anonymisation date moves with the last activity."""
+    if client.anonymised_at is not None:
+        raise ClientError("this client record is anonymised")
+    client.last_activity_at = max(client.last_activity_at, at)
+    client.anonymise_at = policy.current()["client"].expires(client.last_activity_at)
+
+
+def from_message(message_id: str, actor: str, extra: dict[str, str] | None = None) -> Client:
+    """Turn a message into a client relationship (or attach it to the same person's).
+
+    The message then follows the client's rules: it has no end date of its own and goes
+    when the client record is anonymised.
+    """
+    message = get_or_fail(ContactMessage, message_id, ClientError("no such message"))
+    if message.client_id is not None:
+        raise ClientError("this message already belongs to a client")
+    if message.legal_hold_at is not None:
+        raise ClientError("this message is under legal hold; lift the hold first")
+    personal = message.personal
+    client = db.session.scalar(
+        db.select(Client).where(
+            Client.site_id == message.site_id,
+            Client.email_index == message.email_index,
+            Client.anonymised_at.is_(None),
+        )
+    )
+    if client is None:
+        fields = clean_fields(
+            {
+                "name": personal["name"],
+                "company": personal.get("company"),
+                "email": personal["email"],
+                "phone": (personal.get("fields") or {}).get("phone"),
+                **(extra or {}),
+            }
+        )
+        client = Client(
+            site_id=message.site_id,
+            email_index=message.email_index,
+            personal={key: fields.get(key) for key in CLIENT_FIELDS},
+            created_at=clock.now(),
+            last_activity_at=message.received_at,
+        )
+        db.session.add(client)
+        db.session.flush()
+    touch(client, message.received_at)
+    message.client_id = client.id
+    message.retention = "client"
+    message.expires_at = None
+    audit.record(
+        "message.to_client", actor=actor, record_ids=[message.id, client.id],
+        site_id=message.site_id, subject=message.email_index,
+    )
+    db.session.commit()
+    return client
+
+
+def rectify(client_id: str, changes: dict[str, str | None], actor: str) -> Client:
+    """Correct client fields (the same function serves the CLI and the dashboard)."""
+    client = get(client_id)
+    if client.anonymised_at is not None:
+        raise ClientError("this client record is anonymised")
+    cleaned = clean_fields(changes)
+    client.personal = {**client.personal, **cleaned}
+    if cleaned.get("email"):
+        client.email_index = email_index(cleaned["email"])
+    audit.record(
+        "client.rectify", actor=actor, record_ids=[client.id], site_id=client.site_id,
+        subject=client.email_index, detail="fields: " + ", ".join(sorted(cleaned)),
+    )
+    db.session.commit()
+    return client
+
+
+def add_quote(
+    client_id: str, number: str, issued_on: datetime, amount_cents: int, status: str
+) -> Quote:
+    """Add a quote; it counts as activity."""
+    if status not in QUOTE_STATUSES:
+        raise ClientError(f"status must be one of {', '.join(QUOTE_STATUSES)}")
+    client = get(client_id)
+    quote = Quote(number=number, issued_on=issued_on, amount_cents=amount_cents, status=status)
+    client.quotes.append(quote)
+    touch(client, issued_on)
+    db.session.commit()
+    return quote
+
+
+def add_invoice(client_id: str, number: str, issued_on: datetime, amount_cents: int) -> Invoice:
+    """Add an invoice, kept for the ``invoice`` period from its date; it counts as activity."""
+    client = get(client_id)
+    invoice = Invoice(
+        number=number,
+        issued_on=issued_on,
+        amount_cents=amount_cents,
+        reminders_sent=0,
+        expires_at=policy.current()["invoice"].expires(issued_on),
+    )
+    client.invoices.append(invoice)
+    touch(client, issued_on)
+    db.session.commit()
+    return invoice
+
+
+def _invoice(invoice_id: int) -> Invoice:
+    return get_or_fail(Invoice, invoice_id, ClientError("no such invoice"))
+
+
+def record_payment(invoice_id: int, paid_on: datetime, method: str) -> Invoice:
+    """Record the payment of an invoice; it counts as activity of its client."""
+    if method not in PAYMENT_METHODS:
+        raise ClientError(f"method must be one of {', '.join(PAYMENT_METHODS)}")
+    invoice = _invoice(invoice_id)
+    invoice.paid_on = paid_on
+    invoice.payment_method = method
+    touch(invoice.client, paid_on)
+    db.session.commit()
+    return invoice
+
+
+def record_reminder(invoice_id: int, sent_on: datetime) -> Invoice:
+    """Count a payment reminder (not an activity of the client: the policy does not say so)."""
+    invoice = _invoice(invoice_id)
+    invoice.reminders_sent += 1
+    invoice.last_reminder_on = sent_on
+    db.session.commit()
+    return invoice

@@ -1,0 +1,305 @@
+"""The rights of a person: access (export), erasure, rectification.
+
+Export and erase answer exactly what a WordPress exporter and eraser callback return,
+so the plugin hands them through. People are found by the blind index of their address
+on one site, never by decrypting and scanning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+
+from . import audit, clock, policy
+from .crypto import email_index
+from .extensions import db
+from .models import Client, ContactMessage, Invoice, Quote, get_or_fail
+from .retention import anonymise
+
+PAGE_SIZE = 100
+RECTIFIABLE = ("name", "email", "company", "message")
+
+TEXTS = {
+    "fr": {
+        "contact-messages": (
+            "Messages de contact", "Messages envoyés par le formulaire de contact."
+        ),
+        "client": ("Fiche client", "Identité et coordonnées de la relation client."),
+        "quotes": ("Devis", "Devis adressés."),
+        "invoices": ("Factures", "Factures, règlements et relances."),
+        "form": "Formulaire", "received": "Reçu le", "name": "Nom", "email": "Adresse e-mail",
+        "company": "Entreprise", "message": "Message", "ip": "Adresse IP", "page": "Page",
+        "consent": "Consentement", "kept_until": "Conservé jusqu'au",
+        "legal_hold": "Conservation légale", "yes": "oui", "no": "non",
+        "siret": "SIRET", "role": "Fonction", "phone": "Téléphone", "address": "Adresse postale",
+        "last_activity": "Dernière activité", "anonymise_on": "Anonymisé le",
+        "number": "Numéro", "date": "Date", "amount": "Montant (EUR)", "status": "Statut",
+        "paid_on": "Réglée le", "payment_method": "Mode de règlement",
+        "reminders": "Relances envoyées", "client_messages": "suit la fiche client",
+        "held": "{n} message(s) conservé(s) jusqu'au {date} : signalé(s) pour contenu "
+        "illicite, à la disposition des autorités compétentes (obligation légale).",
+        "invoices_kept": "{n} facture(s) conservée(s) jusqu'au {date} : obligation comptable "
+        "(Code de commerce, art. L123-22 : dix ans ; l'entreprise a choisi vingt ans). "
+        "La fiche client est anonymisée.",
+        "nothing": "Aucune donnée à effacer pour cette adresse.",
+    },
+    "en": {
+        "contact-messages": ("Contact messages", "Messages sent with the contact form."),
+        "client": ("Client record", "Identity and contact details of the client relationship."),
+        "quotes": ("Quotes", "Quotes sent."),
+        "invoices": ("Invoices", "Invoices, payments and reminders."),
+        "form": "Form", "received": "Received", "name": "Name", "email": "E-mail address",
+        "company": "Company", "message": "Message", "ip": "IP address", "page": "Page",
+        "consent": "Consent", "kept_until": "Kept until",
+        "legal_hold": "Legal hold", "yes": "yes", "no": "no",
+        "siret": "SIRET", "role": "Role", "phone": "Phone", "address": "Postal address",
+        "last_activity": "Last activity", "anonymise_on": "Anonymised on",
+        "number": "Number", "date": "Date", "amount": "Amount (EUR)", "status": "Status",
+        "paid_on": "Paid on", "payment_method": "Payment method",
+        "reminders": "Reminders sent", "client_messages": "follows the client record",
+        "held": "{n} message(s) kept until {date}: flagged for illegal content, kept at the "
+        "disposal of the competent authorities (legal obligation).",
+        "invoices_kept": "{n} invoice(s) kept until {date}: accounting obligation (French "
+        "commercial code, art. L123-22: ten years; the company chose twenty). The client "
+        "record is anonymised.",
+        "nothing": "Nothing to erase for this address.",
+    },
+}
+
+
+class PrivacyError(ValueError):
+    """A rights request that cannot be done; the message names no personal data."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone's records on one site, found by blind index."""
+
+    site_id: int
+    index: str
+
+
+def language() -> str:
+    """The language of labels: ``LANGUAGE`` setting, else the policy file's."""
+    from flask import current_app
+
+    chosen = current_app.config.get("LANGUAGE") or policy.current().language
+    return chosen if chosen in TEXTS else "fr"
+
+
+def _date(value: datetime | None) -> str:
+    return "" if value is None else clock.as_utc(value).date().isoformat()
+
+
+def _messages(person: Person):
+    return (
+        select(ContactMessage)
+        .where(ContactMessage.site_id == person.site_id, ContactMessage.email_index == person.index)
+        .order_by(ContactMessage.received_at, ContactMessage.id)
+    )
+
+
+def _clients(person: Person):
+    return (
+        select(Client)
+        .where(Client.site_id == person.site_id, Client.email_index == person.index)
+        .order_by(Client.created_at, Client.id)
+    )
+
+
+def _quotes(person: Person):
+    return (
+        select(Quote).join(Client)
+        .where(Client.site_id == person.site_id, Client.email_index == person.index)
+        .order_by(Quote.issued_on, Quote.id)
+    )
+
+
+def _invoices(person: Person):
+    return (
+        select(Invoice).join(Client)
+        .where(Client.site_id == person.site_id, Client.email_index == person.index)
+        .order_by(Invoice.issued_on, Invoice.id)
+    )
+
+
+def export_page(site_id: int, email: str, page: int, actor: str) -> dict:
+    """One page (1-based) of everything held about ``email`` on this site."""
+    person = Person(site_id, email_index(email))
+    texts = TEXTS[language()]
+    groups = [
+        ("contact-messages", _messages(person), lambda m: _message_item(m, texts)),
+        ("client", _clients(person), lambda c: _client_item(c, texts)),
+        ("quotes", _quotes(person), lambda q: _quote_item(q, texts)),
+        ("invoices", _invoices(person), lambda i: _invoice_item(i, texts)),
+    ]
+    skip, room, total = (page - 1) * PAGE_SIZE, PAGE_SIZE, 0
+    items: list[dict] = []
+    for group_id, query, describe in groups:
+        size = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        total += size
+        if room and skip < size:
+            rows = db.session.scalars(query.offset(skip).limit(room)).all()
+            label, description = texts[group_id]
+            for row in rows:
+                item_id, data = describe(row)
+                items.append({
+                    "group_id": group_id, "group_label": label,
+                    "group_description": description, "item_id": item_id, "data": data,
+                })
+            room -= len(rows)
+        skip = max(0, skip - size)
+    audit.record(
+        "privacy.export", actor=actor, site_id=site_id, subject=person.index,
+        record_ids=[item["item_id"] for item in items], detail=f"page {page}",
+    )
+    return {"data": items, "done": page * PAGE_SIZE >= total}
+
+
+def _pairs(texts: dict, pairs: list[tuple[str, object]]) -> list[dict]:
+    return [
+        {"name": texts[key], "value": "" if value is None else str(value)}
+        for key, value in pairs
+    ]
+
+
+def _message_item(message: ContactMessage, texts: dict) -> tuple[str, list[dict]]:
+    personal = message.personal
+    # Extra form fields keep their own names: they are not labels of ours.
+    extra = [{"name": key, "value": str(value)}
+             for key, value in (personal.get("fields") or {}).items()]
+    if message.client_id is not None:
+        kept = texts["client_messages"]
+    else:
+        kept = _date(message.expires_at)
+    held = (
+        f"{texts['yes']} ({_date(message.legal_hold_at)})"
+        if message.legal_hold_at else texts["no"]
+    )
+    data = _pairs(texts, [
+        ("form", message.form), ("received", clock.format_rfc3339(message.received_at)),
+        ("name", personal["name"]), ("email", personal["email"]),
+        ("company", personal.get("company")), ("message", personal["message"]),
+        ("ip", personal.get("ip")), ("page", personal.get("page")),
+    ]) + extra + _pairs(texts, [
+        ("consent", texts["yes"] if message.consent else texts["no"]),
+        ("kept_until", kept), ("legal_hold", held),
+    ])
+    return f"contact-{message.id}", data
+
+
+def _client_item(client: Client, texts: dict) -> tuple[str, list[dict]]:
+    personal = client.personal
+    data = _pairs(texts, [
+        *((key, personal.get(key)) for key in
+          ("name", "company", "siret", "role", "phone", "email", "address")),
+        ("last_activity", _date(client.last_activity_at)),
+        ("anonymise_on", _date(client.anonymise_at)),
+    ])
+    return f"client-{client.id}", data
+
+
+def _amount(cents: int) -> str:
+    return f"{cents / 100:.2f}"
+
+
+def _quote_item(quote: Quote, texts: dict) -> tuple[str, list[dict]]:
+    data = _pairs(texts, [
+        ("number", quote.number), ("date", _date(quote.issued_on)),
+        ("amount", _amount(quote.amount_cents)), ("status", quote.status),
+        ("anonymise_on", _date(quote.client.anonymise_at)),
+    ])
+    return f"quote-{quote.id}", data
+
+
+def _invoice_item(invoice: Invoice, texts: dict) -> tuple[str, list[dict]]:
+    data = _pairs(texts, [
+        ("number", invoice.number), ("date", _date(invoice.issued_on)),
+        ("amount", _amount(invoice.amount_cents)), ("paid_on", _date(invoice.paid_on)),
+        ("payment_method", invoice.payment_method), ("reminders", invoice.reminders_sent),
+        ("kept_until", _date(invoice.expires_at)),
+    ])
+    return f"invoice-{invoice.id}", data
+
+
+def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
+    """Erase up to one page of what may be erased; keep and explain what must be kept.
+
+    Each call works on what is left (never an offset), so rows deleted by earlier pages
+    cannot make a later one skip anything; ``page`` is only recorded in the audit log.
+    """
+    person = Person(site_id, email_index(email))
+    texts = TEXTS[language()]
+    erasable = (
+        select(ContactMessage.id)
+        .where(
+            ContactMessage.site_id == site_id,
+            ContactMessage.email_index == person.index,
+            ContactMessage.legal_hold_at.is_(None),
+            ContactMessage.client_id.is_(None),
+        )
+        .order_by(ContactMessage.id)
+    )
+    message_ids = list(db.session.scalars(erasable.limit(PAGE_SIZE)))
+    if message_ids:
+        db.session.execute(delete(ContactMessage).where(ContactMessage.id.in_(message_ids)))
+    room = PAGE_SIZE - len(message_ids)
+    clients = list(db.session.scalars(_clients(person).limit(room))) if room else []
+    messages: list[str] = []
+    for client in clients:
+        if client.invoices:
+            latest = max(invoice.expires_at for invoice in client.invoices)
+            messages.append(
+                texts["invoices_kept"].format(n=len(client.invoices), date=_date(latest))
+            )
+    if clients:
+        anonymise(clients, clock.now())
+    left = db.session.scalar(select(func.count()).select_from(erasable.subquery()))
+    left += db.session.scalar(select(func.count()).select_from(_clients(person).subquery()))
+    done = left == 0
+    held = db.session.execute(
+        select(func.count(), func.max(ContactMessage.expires_at)).where(
+            ContactMessage.site_id == site_id,
+            ContactMessage.email_index == person.index,
+            ContactMessage.legal_hold_at.is_not(None),
+        )
+    ).one()
+    if done and held[0]:
+        messages.append(texts["held"].format(n=held[0], date=_date(held[1])))
+    removed = [*message_ids, *(client.id for client in clients)]
+    if not removed and not messages:
+        messages.append(texts["nothing"])
+    audit.record(
+        "privacy.erase", actor=actor, site_id=site_id, subject=person.index,
+        record_ids=removed, detail=f"page {page}",
+    )
+    return {
+        "items_removed": bool(removed),
+        "items_retained": bool(held[0]) or any(client.invoices for client in clients),
+        "messages": messages,
+        "done": done,
+    }
+
+
+def rectify_message(message_id: str, changes: dict[str, str], actor: str) -> ContactMessage:
+    """Correct fields of a message (CLI and dashboard); a new address moves its index."""
+    unknown = sorted(set(changes) - set(RECTIFIABLE))
+    if unknown:
+        raise PrivacyError(f"only {', '.join(RECTIFIABLE)} can be corrected")
+    if any(not str(value).strip() for key, value in changes.items() if key != "company"):
+        raise PrivacyError("a corrected field cannot be empty")
+    message = get_or_fail(ContactMessage, message_id, PrivacyError("no such message"))
+    if "email" in changes:
+        if "@" not in changes["email"]:
+            raise PrivacyError("the e-mail address is not valid")
+        changes = {**changes, "email": changes["email"].strip()}
+        message.email_index = email_index(changes["email"])
+    message.personal = {**message.personal, **changes}
+    audit.record(
+        "message.rectify", actor=actor, record_ids=[message.id], site_id=message.site_id,
+        subject=message.email_index, detail="fields: " + ", ".join(sorted(changes)),
+    )
+    db.session.commit()
+    return message

@@ -1,0 +1,213 @@
+"""The purge: apply the retention policy, in bounded chunks, under a lock.
+
+Each rule is an indexed range scan on an end date written when the row was stored or
+changed state (see ARCHITECTURE.md), processed ``chunk`` primary keys at a time in short
+transactions, so memory stays flat and intake never waits long. Running it twice at
+once is safe: the second run skips (PostgreSQL advisory lock; on SQLite a lease row).
+Running it twice in a row is harmless: the second finds nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, text, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
+
+from . import audit
+from .extensions import db
+from .models import AuditEntry, Client, ContactMessage, IdempotencyKey, Invoice, Lease
+
+ACTOR = "purge"
+PURGE_RUN = "purge.run"
+LOCK_NAME = "purge"
+# Any constant works as long as every Gardien process uses the same one.
+ADVISORY_LOCK_KEY = 0x6761726469656E  # "gardien"
+LEASE_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One line of the purge report: which rows have ended and what happens to them.
+
+    Chunks are taken in ``end`` order, walking its index, so each chunk reads only the
+    rows it handles however many have ended (ordering by the key would sort them all).
+    """
+
+    name: str
+    action: str
+    model: type
+    end: ColumnElement
+    key: tuple
+    also: ColumnElement | None = None
+    # Anonymisation needs the objects; deletion is one DELETE … RETURNING per chunk.
+    anonymise: Callable[[list, datetime], None] | None = None
+
+    def ended(self, now: datetime) -> ColumnElement:
+        return self.end <= now if self.also is None else (self.end <= now) & self.also
+
+    def count(self, now: datetime) -> int:
+        """How many rows have ended (the dry run)."""
+        query = select(func.count()).select_from(self.model).where(self.ended(now))
+        return db.session.scalar(query)
+
+    def take(self, now: datetime, chunk: int) -> list:
+        """Delete or anonymise up to ``chunk`` ended rows; return their keys."""
+        oldest = select(*self.key).where(self.ended(now)).order_by(self.end).limit(chunk)
+        if self.anonymise is not None:
+            keys = list(db.session.scalars(oldest))
+            if keys:
+                self.anonymise(keys, now)
+            return keys
+        target = self.key[0] if len(self.key) == 1 else tuple_(*self.key)
+        statement = delete(self.model).where(target.in_(oldest)).returning(*self.key)
+        rows = db.session.execute(statement.execution_options(synchronize_session=False))
+        return [row[0] if len(self.key) == 1 else ":".join(map(str, row)) for row in rows]
+
+
+def anonymise(clients: list[Client], now: datetime) -> None:
+    """Blank identity and contacts (Dolibarr's data-policy precedent), keep amounts and dates.
+
+    The correspondence of those clients (their converted messages) goes with them.
+    """
+    for client in clients:
+        client.personal = anonymised_identity(client.id)
+        client.email_index = None
+        client.anonymised_at = now
+        client.anonymise_at = None
+    ids = [client.id for client in clients]
+    db.session.execute(delete(ContactMessage).where(ContactMessage.client_id.in_(ids)))
+
+
+def _anonymise_clients(ids: list, now: datetime) -> None:
+    anonymise(list(db.session.scalars(select(Client).where(Client.id.in_(ids)))), now)
+
+
+def anonymised_identity(client_id: str) -> dict:
+    """What a client record says once anonymised: a placeholder name, nothing else."""
+    return {
+        "name": f"ANONYMISED-{client_id[:8]}",
+        "company": None,
+        "siret": None,
+        "role": None,
+        "phone": None,
+        "email": None,
+        "address": None,
+    }
+
+
+MESSAGE_KEY = (ContactMessage.id,)
+RULES = (
+    Rule("contact", "delete", ContactMessage, ContactMessage.expires_at, MESSAGE_KEY,
+         also=ContactMessage.retention == "contact"),
+    Rule("legal_hold", "delete", ContactMessage, ContactMessage.expires_at, MESSAGE_KEY,
+         also=ContactMessage.retention == "legal_hold"),
+    Rule("client", "anonymise", Client, Client.anonymise_at, (Client.id,),
+         also=Client.anonymised_at.is_(None), anonymise=_anonymise_clients),
+    Rule("invoice", "delete", Invoice, Invoice.expires_at, (Invoice.id,)),
+    Rule("idempotency_key", "delete", IdempotencyKey, IdempotencyKey.expires_at,
+         (IdempotencyKey.site_id, IdempotencyKey.webhook_id)),
+    Rule("audit", "delete", AuditEntry, AuditEntry.expires_at, (AuditEntry.id,)),
+)
+
+
+def purge(now: datetime, *, dry_run: bool = False, chunk: int = 2000) -> dict[str, int] | None:
+    """Apply every rule at ``now``; return counts per rule, or None if another purge runs.
+
+    With ``dry_run`` nothing changes: the counts are what a real run would touch.
+    """
+    with exclusive(LOCK_NAME) as acquired:
+        if not acquired:
+            return None
+        counts: dict[str, int] = {}
+        for rule in RULES:
+            counts[rule.name] = rule.count(now) if dry_run else _run(rule, now, chunk)
+        from .stats import retention as stats_retention
+
+        counts.update(stats_retention.purge(now, dry_run=dry_run, chunk=chunk))
+        if dry_run:
+            db.session.rollback()
+        else:
+            summary = " ".join(f"{name}={count}" for name, count in counts.items())
+            audit.record(PURGE_RUN, actor=ACTOR, count=sum(counts.values()), detail=summary)
+            db.session.commit()
+        return counts
+
+
+def _run(rule: Rule, now: datetime, chunk: int) -> int:
+    """Process a rule chunk by chunk, one short transaction and one audit entry per chunk."""
+    done = 0
+    while keys := rule.take(now, chunk):
+        audit.record(
+            f"purge.{rule.name}", actor=ACTOR, count=len(keys), detail=rule.action,
+            record_ids=keys,
+        )
+        db.session.commit()
+        done += len(keys)
+        if len(keys) < chunk:
+            break
+    return done
+
+
+@contextmanager
+def exclusive(name: str) -> Iterator[bool]:
+    """Hold a database-wide lock named ``name`` for the block; yield False if taken."""
+    if db.engine.dialect.name == "postgresql":
+        with _advisory_lock() as acquired:
+            yield acquired
+        return
+    holder = f"{os.getpid()}-{time.monotonic_ns()}"
+    acquired = _take_lease(name, holder)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            db.session.rollback()
+            db.session.execute(
+                update(Lease).where(Lease.name == name, Lease.holder == holder)
+                .values(holder=None, until=0.0)
+            )
+            db.session.commit()
+
+
+@contextmanager
+def _advisory_lock() -> Iterator[bool]:
+    """A session-level PostgreSQL advisory lock on a connection of its own."""
+    with db.engine.connect() as connection:
+        acquired = connection.scalar(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+        )
+        connection.commit()
+        try:
+            yield bool(acquired)
+        finally:
+            if acquired:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY}
+                )
+                connection.commit()
+
+
+def _take_lease(name: str, holder: str) -> bool:
+    """Claim the lease row if it is free or its holder's time ran out (a crashed run)."""
+    # Leases count wall-clock seconds: the retention clock may be moved by --now.
+    wall = time.time()
+    if db.session.get(Lease, name) is None:
+        db.session.add(Lease(name=name, holder=None, until=0.0))
+        try:
+            db.session.commit()
+        except IntegrityError:  # another run created it first: fine, claim it below
+            db.session.rollback()
+    claimed = db.session.execute(
+        update(Lease)
+        .where(Lease.name == name, (Lease.holder.is_(None)) | (Lease.until < wall))
+        .values(holder=holder, until=wall + LEASE_SECONDS)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1

@@ -1,0 +1,148 @@
+"""Intake of a batch of page views: validate each, derive its visit, forget the rest.
+
+A page view's IP address and user agent live only in this request's memory: they go into
+:meth:`Deriver.derive` and come out as a country, a channel and a daily visitor hash.
+Nothing here logs an event, and no error raised here names a value from one.
+
+The stored visits are one executemany in the request's transaction; the signed-request
+decorator commits it together with the ``webhook-id``, so a replayed batch is not counted
+twice. Each day a batch touches is registered in ``stats_days`` for the rollup; a day
+that is already over is marked changed, so that its rollup is summed again
+(:mod:`webhook_app.stats.rollup`).
+
+A page view is refused (its index listed, the rest kept) when a field is invalid, when
+its ``ts`` is more than 5 minutes ahead, or when it is about as old as the retention
+period (it would be purged at once). Late page views in between are kept; the ones of a
+day whose salt is destroyed get a hash that links them to nothing (:mod:`.salts`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from marshmallow import ValidationError
+from sqlalchemy.dialects import postgresql, sqlite
+
+from webhook_app import clock, policy
+from webhook_app.extensions import db
+from webhook_app.schemas import flatten
+
+from . import salts
+from .derive import Deriver, get_deriver
+from .models import VISITOR_HASH_CHARS, StatsDay, StatsEvent
+from .schemas import page_view
+
+RETENTION = "stats_event"
+# Clocks of WordPress hosts drift; a page view further ahead than this is an error.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+# A day counts as over this long before midnight: a batch still committing at midnight
+# then marks the day changed, so a rollup made just after midnight cannot miss it.
+CLOSING = timedelta(minutes=10)
+
+TOO_LATE = "Older than the retention period of visit statistics."
+TOO_EARLY = "More than 5 minutes in the future."
+BAD_URL = "Not a valid http(s) URL."
+
+
+def deriver() -> Deriver:
+    """This process's deriver for the app's ``GEOIP_DB`` setting (built on first use)."""
+    return get_deriver(current_app.config.get("GEOIP_DB"))
+
+
+def receive(site_id: int, page_views: list, now: datetime | None = None) -> dict:
+    """Store the visits of a batch for ``site_id``; answer what became of each page view.
+
+    Returns ``{"accepted": n, "bots": n, "rejected": [{"index": i, "fields": {...}}]}``,
+    where accepted + bots + rejected is the number of page views. Nothing is committed.
+    """
+    now = now or clock.now()
+    # A page view as old as the retention period would be purged at once; and a day on
+    # the purge's edge must never be marked changed, or it would be summed again from
+    # the part of its raw events that is left.
+    earliest = _purge_cutoff(now) + 2 * salts.ONE_DAY
+    latest = now + FUTURE_TOLERANCE
+    rejected: list[dict] = []
+    loaded: list[tuple[int, dict, datetime]] = []
+    for index, raw in enumerate(page_views):
+        try:
+            event = page_view.load(raw)
+        except ValidationError as error:
+            rejected.append({"index": index, "fields": flatten(error.normalized_messages())})
+            continue
+        occurred_at = clock.as_utc(event["ts"])
+        if occurred_at > latest or occurred_at < earliest:
+            problem = TOO_EARLY if occurred_at > latest else TOO_LATE
+            rejected.append({"index": index, "fields": {"ts": [problem]}})
+            continue
+        loaded.append((index, event, occurred_at))
+
+    day_salts = salts.salts_for({occurred_at.date() for _, _, occurred_at in loaded}, now)
+    throwaway: bytes | None = None
+    derive = deriver().derive
+    site = str(site_id)
+    rows: list[dict] = []
+    bots = 0
+    for index, event, occurred_at in loaded:
+        salt = day_salts.get(occurred_at.date())
+        if salt is None:
+            throwaway = throwaway or salts.throwaway_salt()
+            salt = throwaway
+        try:
+            visit = derive(
+                event["url"], event.get("ip"), event.get("user_agent"), event.get("referrer"),
+                None, salt, site,
+            )
+        except ValueError:
+            # Only the URL can fail, and the message of that error names no value.
+            rejected.append({"index": index, "fields": {"url": [BAD_URL]}})
+            continue
+        if visit is None:
+            bots += 1
+            continue
+        rows.append({
+            "site_id": site_id,
+            "occurred_at": occurred_at,
+            "path": visit.path,
+            "search_terms": visit.search_terms,
+            "country": visit.country,
+            "channel": visit.channel,
+            "referrer_host": visit.referrer_host,
+            "visitor_hash": visit.visitor_hash[:VISITOR_HASH_CHARS],
+        })  # fmt: skip
+    if rows:
+        connection = db.session.connection()
+        connection.execute(StatsEvent.__table__.insert(), rows)
+        register_days(site_id, {row["occurred_at"].date() for row in rows}, now)
+    rejected.sort(key=lambda rejection: rejection["index"])
+    return {"accepted": len(rows), "bots": bots, "rejected": rejected}
+
+
+def register_days(site_id: int, days: Iterable[date], now: datetime) -> None:
+    """Record that ``site_id`` has page views on ``days``; mark the days already over as
+    changed, so their rollup is summed again."""
+    closing = (now + CLOSING).date()
+    connection = db.session.connection()
+    for day in sorted(days):
+        statement = _upsert(connection.dialect.name).values(
+            site_id=site_id, day=day, changes=1 if day < closing else 0
+        )
+        keys = [StatsDay.site_id, StatsDay.day]
+        if day < closing:
+            statement = statement.on_conflict_do_update(
+                index_elements=keys, set_={"changes": StatsDay.changes + 1}
+            )
+        else:
+            # Today: nothing to mark, and no row lock for concurrent batches to wait on.
+            statement = statement.on_conflict_do_nothing(index_elements=keys)
+        connection.execute(statement)
+
+
+def _upsert(dialect: str):
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(StatsDay)
+
+
+def _purge_cutoff(now: datetime) -> datetime:
+    return now - policy.current()[RETENTION].duration

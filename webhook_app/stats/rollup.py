@@ -1,0 +1,144 @@
+"""Daily rollups: each site's day summed from its raw page views once the day is over.
+
+Why a rollup step rather than counters bumped at ingest: distinct visitors cannot be
+added up from batch to batch without keeping, for the whole day, the set of hashes
+already seen. The raw events already are that set, so a day is summed from them in one
+pass once it is over: by ``flask stats rollup`` and, before anything is deleted, by the
+daily purge (:mod:`webhook_app.stats.retention`). The rollups hold counts by day and
+page, country, channel, referrer host or search terms, and nothing that identifies
+anyone, so they outlive the raw events and the numbers stay the same after a purge.
+
+Which days need summing is kept in ``stats_days``: ingest bumps ``changes`` when late
+page views land on a day that is over, and a rollup records the ``changes`` it saw
+*before* reading the raw events. A batch committed while a day is being summed is then
+either counted or leaves the day marked changed; never lost. Until a day is rolled up
+(today, always) the summary counts it from the raw events (:func:`live_day`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from operator import itemgetter
+
+from sqlalchemy import delete, distinct, func, or_, select, update
+
+from webhook_app import clock
+from webhook_app.extensions import db
+
+from .models import StatsDay, StatsEvent, StatsRollup
+from .salts import ONE_DAY
+
+DIMENSIONS = {
+    "page": StatsEvent.path,
+    "country": StatsEvent.country,
+    "channel": StatsEvent.channel,
+    "referrer": StatsEvent.referrer_host,
+    "search": StatsEvent.search_terms,
+}
+# A visit with no referrer host (direct, internal) or no search is not a row of those
+# reports; an unknown country is, as ``null``.
+WITHOUT_EMPTY = ("referrer", "search")
+# Rows of raw events read at a time when a day is counted live.
+LIVE_CHUNK = 10_000
+
+
+@dataclass
+class DayCounts:
+    """A day of a site: page views, distinct visitors, page views per dimension value."""
+
+    visits: int = 0
+    visitors: int = 0
+    by: dict[str, Counter] = field(default_factory=lambda: {name: Counter() for name in DIMENSIONS})
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC instants a day starts at (included) and ends at (excluded)."""
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    return start, start + ONE_DAY
+
+
+def _in_day(site_id: int, day: date) -> tuple:
+    start, end = day_bounds(day)
+    return (
+        StatsEvent.site_id == site_id,
+        StatsEvent.occurred_at >= start,
+        StatsEvent.occurred_at < end,
+    )
+
+
+def rollup(now: datetime | None = None, day: date | None = None) -> int:
+    """Sum every day that is over and not rolled up yet (or changed since); return how
+    many site-days were summed. ``day`` limits the run to that day."""
+    today = (now or clock.now()).date()
+    pending = select(StatsDay.site_id, StatsDay.day, StatsDay.changes).where(
+        StatsDay.day < today,
+        or_(StatsDay.rolled_changes.is_(None), StatsDay.rolled_changes != StatsDay.changes),
+    )
+    if day is not None:
+        pending = pending.where(StatsDay.day == day)
+    days = db.session.execute(pending.order_by(StatsDay.day, StatsDay.site_id)).all()
+    db.session.commit()
+    for site_id, pending_day, changes in days:
+        roll_day(site_id, pending_day, changes)
+    return len(days)
+
+
+def roll_day(site_id: int, day: date, changes: int) -> None:
+    """Sum one day of one site from its raw events and commit its rollup.
+
+    ``changes`` is the day's counter as read before summing (see the module docstring).
+    """
+    in_day = _in_day(site_id, day)
+    hashes = func.count(distinct(StatsEvent.visitor_hash))
+    visits, visitors = db.session.execute(
+        select(func.count(), hashes).where(*in_day)
+    ).one()
+    rows = []
+    for dimension, column in DIMENSIONS.items():
+        query = select(column, func.count(), hashes).where(*in_day).group_by(column)
+        if dimension in WITHOUT_EMPTY:
+            query = query.where(column.is_not(None))
+        rows += [
+            {"site_id": site_id, "day": day, "dimension": dimension, "value": value,
+             "visits": count, "visitors": distinct_visitors}
+            for value, count, distinct_visitors in db.session.execute(query)
+        ]  # fmt: skip
+    # The day's row first: on PostgreSQL its lock makes a concurrent rollup of the same
+    # day wait, so the delete below always sees the other one's rows.
+    db.session.execute(
+        update(StatsDay)
+        .where(StatsDay.site_id == site_id, StatsDay.day == day)
+        .values(rolled_changes=changes, visits=visits, visitors=visitors)
+    )
+    db.session.execute(
+        delete(StatsRollup).where(StatsRollup.site_id == site_id, StatsRollup.day == day)
+    )
+    if rows:
+        db.session.connection().execute(StatsRollup.__table__.insert(), rows)
+    db.session.commit()
+
+
+def live_day(site_id: int, day: date) -> DayCounts:
+    """Count a day that is not rolled up (today, or changed since) from its raw events.
+
+    One pass, counted in Python a chunk of rows at a time: cheaper than one grouping
+    query per dimension, and memory stays flat however busy the day.
+    """
+    counts = DayCounts()
+    hashes: set[str] = set()
+    columns = [*DIMENSIONS.values(), StatsEvent.visitor_hash]
+    result = db.session.connection().execute(select(*columns).where(*_in_day(site_id, day)))
+    # Straight from the driver's cursor: these text columns need no conversion, and
+    # building a result row object for each page view costs more than counting it.
+    while chunk := result.cursor.fetchmany(LIVE_CHUNK):
+        for position, dimension in enumerate(DIMENSIONS):
+            counts.by[dimension].update(map(itemgetter(position), chunk))
+        hashes.update(map(itemgetter(len(DIMENSIONS)), chunk))
+    result.close()
+    for dimension in WITHOUT_EMPTY:
+        counts.by[dimension].pop(None, None)
+    counts.visits = counts.by["channel"].total()
+    counts.visitors = len(hashes)
+    return counts
