@@ -38,9 +38,9 @@ system-packages:
 
 ## Serve the service on 127.0.0.1:8000 with SQLite and generated secrets in instance/.
 run: $(INSTALLED)
-	$(BIN)/python -m webhook_app.instance
-	$(BIN)/flask --app webhook_app db upgrade
-	exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py
+	umask 077 && $(BIN)/python -m webhook_app.instance && \
+	  $(BIN)/flask --app webhook_app db upgrade && \
+	  exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py
 
 ## Install what is missing, lint, and run every suite (exit non-zero on any failure).
 test: system-packages $(INSTALLED) lint

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import tempfile
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
-from standardwebhooks.webhooks import Webhook
-
-from webhook_app.config import new_secrets
-
-from .harness import BIN, ROOT, Run, Server, median_run, print_table, wrk
+from .harness import (
+    Run,
+    Server,
+    free_port,
+    gardien_env,
+    median_run,
+    print_table,
+    signed_requests,
+    wrk,
+)
 
 REPEATS = 3
 SECONDS = 8
@@ -38,43 +39,21 @@ def submission(number: int) -> bytes:
     }, ensure_ascii=False).encode()
 
 
-def signed_lines(target: Path, path: str, secret: str, count: int) -> Path:
-    """Write ``count`` pre-signed requests (fresh ids, signed now) for replay.lua."""
-    webhook = Webhook(secret)
-    now = datetime.now(UTC)
-    stamp = str(int(now.timestamp()))
-    with target.open("w", encoding="utf-8") as out:
-        for number in range(count):
-            body = submission(number).decode()
-            msg_id = uuid.uuid4().hex
-            signature = webhook.sign(msg_id, now, body)
-            out.write(f"{path}\t{msg_id}\t{stamp}\t{signature}\t{body}\n")
-    return target
-
-
 def main() -> dict[str, Run]:
     """Measure both servers REPEATS times, interleaved; print and return the medians."""
-    from .harness import free_port
-
     work = Path(tempfile.mkdtemp(prefix="gardien-bench-"))
-    settings = new_secrets()
-    env = {f"GARDIEN_{k}": v for k, v in settings.items()}
-    env["GARDIEN_DATABASE_URL"] = f"sqlite:///{work / 'gardien.db'}"
-    env["GARDIEN_RATE_LIMIT"] = "100000000/minute"
-    subprocess.run(
-        [str(BIN / "flask"), "--app", "webhook_app", "db", "upgrade"],
-        env={**os.environ, **env}, cwd=ROOT, check=True, capture_output=True,
-    )
+    settings, env = gardien_env(work / "gardien.db")
     gardien = Server("webhook_app:create_app()", free_port(), env).wait("/healthz")
     bare = Server("bench.hello:create_app()", free_port(), {}).wait("/")
     runs: dict[str, list[Run]] = {"contact": [], "bare": []}
+    bodies = [submission(number).decode() for number in range(1000)]
     try:
         for _ in range(REPEATS):
-            lines = signed_lines(work / "contact.tsv", "/v1/contact",
-                                 settings["WEBHOOK_SECRET"], REQUESTS_PER_RUN)
+            lines = signed_requests(work / "contact.tsv", "/v1/contact",
+                                    settings["WEBHOOK_SECRET"], bodies, REQUESTS_PER_RUN)
             runs["contact"].append(wrk(gardien.url, lines, SECONDS))
-            lines = signed_lines(work / "hello.tsv", "/hello",
-                                 settings["WEBHOOK_SECRET"], REQUESTS_PER_RUN)
+            lines = signed_requests(work / "hello.tsv", "/hello", settings["WEBHOOK_SECRET"],
+                                    bodies, REQUESTS_PER_RUN)
             runs["bare"].append(wrk(bare.url, lines, SECONDS))
     finally:
         gardien.stop()

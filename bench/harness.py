@@ -10,10 +10,15 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
+from standardwebhooks.webhooks import Webhook
+
+from webhook_app.config import new_secrets
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -76,6 +81,32 @@ def wrk(url: str, lines_file: Path, seconds: int = 8, connections: int = 8) -> R
         p99_ms=data["p99_us"] / 1000,
         non2xx=data["non2xx"],
     )
+
+
+def gardien_env(database: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Fresh secrets and GARDIEN_* variables for a migrated SQLite ``database``, no rate limit."""
+    settings = new_secrets()
+    env = {f"GARDIEN_{key}": value for key, value in settings.items()}
+    env["GARDIEN_DATABASE_URL"] = f"sqlite:///{database}"
+    env["GARDIEN_RATE_LIMIT"] = ""
+    subprocess.run(
+        [str(BIN / "flask"), "--app", "webhook_app", "db", "upgrade"],
+        env={**os.environ, **env}, cwd=ROOT, check=True, capture_output=True,
+    )
+    return settings, env
+
+
+def signed_requests(target: Path, path: str, secret: str, bodies: list[str], count: int) -> Path:
+    """Write ``count`` requests for replay.lua, cycling ``bodies``: fresh ids, signed now."""
+    webhook = Webhook(secret)
+    now = datetime.now(UTC)
+    stamp = str(int(now.timestamp()))
+    with target.open("w", encoding="utf-8") as out:
+        for number in range(count):
+            body = bodies[number % len(bodies)]
+            msg_id = uuid.uuid4().hex
+            out.write(f"{path}\t{msg_id}\t{stamp}\t{webhook.sign(msg_id, now, body)}\t{body}\n")
+    return target
 
 
 def median_run(runs: list[Run]) -> Run:

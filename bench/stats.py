@@ -13,18 +13,13 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-
-from standardwebhooks.webhooks import Webhook
 
 from webhook_app import create_app
 from webhook_app.config import new_secrets
@@ -36,7 +31,17 @@ from webhook_app.stats.schemas import page_view
 from webhook_app.stats.summary import summary
 
 from .bench_derive import PAGES, REFERRERS, SEARCHES, cost_per_event, synthetic_events
-from .harness import BIN, ROOT, Run, Server, free_port, median, median_run, print_table, wrk
+from .harness import (
+    Run,
+    Server,
+    free_port,
+    gardien_env,
+    median,
+    median_run,
+    print_table,
+    signed_requests,
+    wrk,
+)
 
 REPEATS = 3
 SECONDS = 6
@@ -69,29 +74,9 @@ def batch_body(seed: int, now: datetime) -> str:
     return json.dumps({"events": events}, ensure_ascii=False)
 
 
-def signed_batches(target: Path, path: str, secret: str, bodies: list[str]) -> Path:
-    """Write REQUESTS_PER_RUN pre-signed requests (fresh ids, signed now) for replay.lua."""
-    webhook = Webhook(secret)
-    now = datetime.now(UTC)
-    stamp = str(int(now.timestamp()))
-    with target.open("w", encoding="utf-8") as out:
-        for number in range(REQUESTS_PER_RUN):
-            body = bodies[number % len(bodies)]
-            msg_id = uuid.uuid4().hex
-            out.write(f"{path}\t{msg_id}\t{stamp}\t{webhook.sign(msg_id, now, body)}\t{body}\n")
-    return target
-
-
 def intake_rates(work: Path) -> tuple[Run, Run]:
     """Median wrk runs of Gardien's intake and of bare Flask, on the same bodies."""
-    settings = new_secrets()
-    env = {f"GARDIEN_{key}": value for key, value in settings.items()}
-    env["GARDIEN_DATABASE_URL"] = f"sqlite:///{work / 'intake.db'}"
-    env["GARDIEN_RATE_LIMIT"] = "100000000/minute"
-    subprocess.run(
-        [str(BIN / "flask"), "--app", "webhook_app", "db", "upgrade"],
-        env={**os.environ, **env}, cwd=ROOT, check=True, capture_output=True,
-    )
+    settings, env = gardien_env(work / "intake.db")
     now = datetime.now(UTC)
     bodies = [batch_body(seed, now) for seed in range(DISTINCT_BODIES)]
     gardien = Server("webhook_app:create_app()", free_port(), env).wait("/healthz")
@@ -99,16 +84,16 @@ def intake_rates(work: Path) -> tuple[Run, Run]:
     runs: dict[str, list[Run]] = {"gardien": [], "bare": []}
     try:
         # One batch first, so the workers load the data sets before the clock runs.
-        warm = signed_batches(work / "warm.tsv", "/v1/stats/events", settings["WEBHOOK_SECRET"],
-                              bodies[:1])
+        warm = signed_requests(work / "warm.tsv", "/v1/stats/events", settings["WEBHOOK_SECRET"],
+                               bodies[:1], 4)
         wrk(gardien.url, warm, 2, connections=2)
         for repeat in range(REPEATS):
             log(f"intake run {repeat + 1}/{REPEATS}")
-            lines = signed_batches(work / "stats.tsv", "/v1/stats/events",
-                                   settings["WEBHOOK_SECRET"], bodies)
+            lines = signed_requests(work / "stats.tsv", "/v1/stats/events",
+                                    settings["WEBHOOK_SECRET"], bodies, REQUESTS_PER_RUN)
             runs["gardien"].append(_checked(wrk(gardien.url, lines, SECONDS)))
-            lines = signed_batches(work / "hello.tsv", "/hello", settings["WEBHOOK_SECRET"],
-                                   bodies)
+            lines = signed_requests(work / "hello.tsv", "/hello", settings["WEBHOOK_SECRET"],
+                                    bodies, REQUESTS_PER_RUN)
             # Bare Flask ignores the ids, so replaying its lines more than once is fine.
             runs["bare"].append(wrk(bare.url, lines, SECONDS))
     finally:
