@@ -18,7 +18,6 @@ from support.signing import body_bytes, signed_headers
 from webhook_app import clock, create_app
 from webhook_app.config import new_secrets
 from webhook_app.extensions import db
-from webhook_app.models import ContactMessage
 
 BACKENDS = ["sqlite", "postgres"]
 _database_numbers = itertools.count()
@@ -119,15 +118,13 @@ def send(client, secrets) -> Callable:
 @pytest.fixture
 def store_message(app) -> Callable:
     """Store a contact message as intake would, at ``at`` (inside an app context)."""
-    from webhook_app import contact, policy
-    from webhook_app.models import insert_row
+    from webhook_app import contact
 
     def store(email: str = "jeanne.martin@example.fr", at: datetime | None = None,
               site_id: int = 1, **fields) -> str:
         submission = {"name": "Jeanne Martin", "email": email, "message": "Bonjour", **fields}
         with clock.frozen(at or clock.now()):
-            row = contact.receive(site_id, submission, policy.current()[contact.RETENTION])
-            insert_row(ContactMessage, **row)
+            row = contact.receive(site_id, submission)
             db.session.commit()
         return row["id"]
 

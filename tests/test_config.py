@@ -87,3 +87,12 @@ def test_numeric_looking_secret_stays_a_string(monkeypatch):
         monkeypatch.setenv(f"GARDIEN_{name}", value)
     monkeypatch.setenv("GARDIEN_INDEX_KEY", "1" * 40)
     assert create_app().config["INDEX_KEY"] == "1" * 40
+
+
+def test_numeric_settings_from_the_environment(monkeypatch):
+    clear_gardien_env(monkeypatch)
+    monkeypatch.setenv("GARDIEN_SIGNATURE_TOLERANCE_SECONDS", "600")
+    assert create_app(new_secrets()).config["SIGNATURE_TOLERANCE_SECONDS"] == 600
+    monkeypatch.setenv("GARDIEN_SITE_CACHE_SECONDS", "ten")
+    with pytest.raises(ConfigError, match="GARDIEN_SITE_CACHE_SECONDS"):
+        create_app(new_secrets())

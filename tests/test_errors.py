@@ -36,16 +36,21 @@ def stored_count(app) -> int:
 
 @pytest.mark.parametrize(
     "body",
-    [b"{not json", b'{"name": "x",}', b"", b"\xff\xfe{}", b'{"a": "\xe9"}'],
-    ids=["broken", "trailing-comma", "empty", "utf16-bom", "latin1"],
+    [b"{not json", b'{"name": "x",}', b"", b"\xff\xfe{}", b'{"a": "\xe9"}',
+     b'{"name": NaN}', b'{"name": Infinity}', b'{"page": ' + b"1" * 5000 + b"}",
+     b'{"name": "\\ud800"}', b"[" * 30_000],
+    ids=["broken", "trailing-comma", "empty", "utf16-bom", "latin1", "nan", "infinity",
+         "huge-integer", "lone-surrogate", "deep-nesting"],
 )
 def test_400_malformed_json(app, client, secrets, body):
-    try:
-        headers = signed_headers(secrets["WEBHOOK_SECRET"], body)
-    except UnicodeDecodeError:
-        headers = signed_headers(secrets["WEBHOOK_SECRET"], b"{}")
+    headers = signed_headers(secrets["WEBHOOK_SECRET"], body)
     assert_error(client.post("/v1/contact", data=body, headers=headers), 400, "malformed_json")
     assert stored_count(app) == 0
+
+
+def test_bad_utf8_without_a_signature_is_401(client):
+    response = client.post("/v1/contact", data=b"\xff\xfe{}", content_type="application/json")
+    assert_error(response, 401, "unauthorized")
 
 
 def _stale(headers):
@@ -67,6 +72,8 @@ def _future(headers):
         lambda h: h.update({"webhook-signature": "garbage"}),
         lambda h: h.update({"webhook-signature": h["webhook-signature"].replace("v1,", "v2,")}),
         lambda h: h.update({"webhook-timestamp": "soon"}),
+        lambda h: h.update({"webhook-timestamp": "\u00b2"}),
+        lambda h: h.update({"webhook-timestamp": "9" * 5000}),
         lambda h: h.update({"webhook-id": "bad id with spaces"}),
         lambda h: h.update({"webhook-id": "x" * 129}),
         lambda h: h.update({"X-WP-Site": "nowhere"}),
@@ -76,7 +83,8 @@ def _future(headers):
     ],
     ids=[
         "no-signature", "no-id", "no-timestamp", "wrong-signature", "signature-not-base64",
-        "signature-no-version", "signature-v2", "timestamp-not-int", "id-bad-chars",
+        "signature-no-version", "signature-v2", "timestamp-not-int", "timestamp-superscript",
+        "timestamp-huge", "id-bad-chars",
         "id-too-long", "unknown-site", "bad-site-slug", "stale", "future",
     ],
 )
@@ -158,6 +166,9 @@ def test_json_with_charset_is_accepted(send):
         ({"page": "javascript:alert(1)"}, "page"),
         ({"submitted_at": "yesterday"}, "submitted_at"),
         ({"submitted_at": "2026-11-26T07:00:00"}, "submitted_at"),
+        ({"submitted_at": "0001-01-01T00:00:00+01:00"}, "submitted_at"),
+        ({"submitted_at": "9999-12-31T23:59:59-01:00"}, "submitted_at"),
+        ({"form": "contact\u0000"}, "form"),
         ({"consent": "maybe"}, "consent"),
         ({"fields": {"phone": 612345678}}, "fields.phone"),
         ({"fields": {f"f{i}": "v" for i in range(21)}}, "fields"),
@@ -214,6 +225,24 @@ def test_503_when_storage_is_down(tmp_path, secrets, postgres):
         assert_error(response, 503, "unavailable")
         assert int(response.headers["Retry-After"]) > 0
         assert_error(client.get("/healthz"), 503, "unavailable")
+
+
+def test_413_get_with_a_body(send):
+    response = send("/v1/status", {"unexpected": "body"}, method="GET")
+    assert_error(response, 413, "payload_too_large")
+
+
+def test_same_id_on_another_endpoint_is_a_conflict(send):
+    query = {"email": EMAIL, "page": 1}
+    assert send("/v1/privacy/export", query, msg_id="msg_both").status_code == 200
+    assert_error(send("/v1/privacy/erase", query, msg_id="msg_both"), 409, "idempotency_conflict")
+
+
+def test_unverified_webhook_id_is_not_logged(client, capsys):
+    headers = {"webhook-id": "jeanne.martin.example.fr", "webhook-timestamp": "1",
+               "webhook-signature": "v1,AAAA", "Content-Type": "application/json"}
+    client.post("/v1/contact", data=b"{}", headers=headers)
+    assert "jeanne.martin" not in capsys.readouterr().err
 
 
 def test_healthz(client):

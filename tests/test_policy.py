@@ -10,7 +10,6 @@ import pytest
 
 from webhook_app import clients, clock, create_app, legal_hold, policy
 from webhook_app.extensions import db
-from webhook_app.models import ContactMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 1, 31, 8, 0, tzinfo=UTC)
@@ -94,15 +93,10 @@ def test_every_period_comes_from_the_policy_file(tmp_path, database_url, secrets
     custom.write_text(body)
     app = create_app({**secrets, "DATABASE_URL": database_url, "POLICY_FILE": str(custom)})
     from webhook_app import contact
-    from webhook_app.models import insert_row
 
     with app.app_context(), clock.frozen(T0):
-        row = contact.receive(1, {"name": "J", "email": "j@example.fr", "message": "m"},
-                              policy.current()["contact"])
-        insert_row(ContactMessage, **row)
-        held = contact.receive(1, {"name": "K", "email": "k@example.fr", "message": "m"},
-                               policy.current()["contact"])
-        insert_row(ContactMessage, **held)
+        row = contact.receive(1, {"name": "J", "email": "j@example.fr", "message": "m"})
+        held = contact.receive(1, {"name": "K", "email": "k@example.fr", "message": "m"})
         db.session.commit()
         assert row["expires_at"] == datetime(2026, 3, 31, 8, 0, tzinfo=UTC)
         assert legal_hold.flag(held["id"], "x", "t").expires_at == T0.replace(year=2029)

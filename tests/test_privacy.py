@@ -10,7 +10,7 @@ from sqlalchemy import text
 from webhook_app import clients, clock, legal_hold, privacy
 from webhook_app.crypto import email_index
 from webhook_app.extensions import db
-from webhook_app.models import AuditEntry, Client, ContactMessage
+from webhook_app.models import AuditEntry, Client, ContactMessage, IdempotencyKey
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 EMAIL = "jeanne.martin@example.fr"
@@ -141,6 +141,44 @@ def test_erase_keeps_and_explains_legal_holds_and_invoices(app, store_message):
     assert any("2046-03-02" in line and "1 facture" in line for line in first["messages"])
     assert second["items_removed"] is False and second["done"] is True
     assert len(second["messages"]) == 1 and "2031-03-02" in second["messages"][0]
+
+
+def test_retained_items_are_explained_per_end_date(app, store_message):
+    with app.app_context():
+        first = store_message(EMAIL, at=T0)
+        second = store_message(EMAIL, at=T0)
+        with clock.frozen(T0):
+            legal_hold.flag(first, "menaces", "test")
+        with clock.frozen(T0 + timedelta(days=40)):
+            legal_hold.flag(second, "menaces", "test")
+        answer = privacy.erase_page(1, EMAIL, 1, actor="test")
+    assert [line.split(" : ")[0] for line in answer["messages"]] == [
+        "1 message(s) conservé(s) jusqu'au 2031-03-02",
+        "1 message(s) conservé(s) jusqu'au 2031-04-11",
+    ]
+
+
+def test_erase_finds_a_client_whose_address_was_corrected(app, store_message):
+    with app.app_context(), clock.frozen(T0):
+        message = store_message(EMAIL)
+        client = clients.from_message(message, "test")
+        clients.rectify(client.id, {"email": "jeanne@newco.example"}, "cli:test")
+        answer = privacy.erase_page(1, EMAIL, 1, actor="test")
+        assert answer["items_removed"] and answer["done"]
+        assert db.session.get(ContactMessage, message) is None
+        assert db.session.get(Client, client.id).anonymised_at is not None
+
+
+def test_export_answers_are_not_kept_but_replays_still_answer(app, send):
+    with clock.frozen(T0):
+        send("/v1/contact", {"name": "Jeanne", "email": EMAIL, "message": "Bonjour secret"})
+        first = send("/v1/privacy/export", {"email": EMAIL, "page": 1}, msg_id="msg_export")
+        again = send("/v1/privacy/export", {"email": EMAIL, "page": 1}, msg_id="msg_export")
+    assert first.status_code == again.status_code == 200
+    assert again.get_json() == first.get_json()
+    with app.app_context():
+        kept = db.session.get(IdempotencyKey, (1, "msg_export"))
+        assert kept is not None and kept.response is None
 
 
 def test_second_erase_says_nothing_left(app, store_message):

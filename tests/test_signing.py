@@ -22,7 +22,7 @@ VECTOR = Path(__file__).parent / "vectors" / "webhook_signature.json"
 
 def check(app, headers, body=BODY):
     with app.test_request_context(), clock.frozen(NOW):
-        return verify(headers, body)
+        return verify(headers, body, "POST /v1/contact")
 
 
 def test_valid_signature_names_site_and_id(app, secrets):
@@ -111,4 +111,5 @@ def test_shared_vector_with_the_plugin(app):
     with app.app_context():
         sites.add("vector", vector["secret"])
     with app.test_request_context(), clock.frozen(at):
-        assert verify({**headers, "X-WP-Site": "vector"}, vector["body"].encode())
+        signed = {**headers, "X-WP-Site": "vector"}
+        assert verify(signed, vector["body"].encode(), "POST /v1/contact")

@@ -18,7 +18,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from . import contact, notice, policy, privacy, schemas, signing, status
 from .errors import ApiError, error_response
 from .extensions import db
-from .models import ContactMessage, insert_row
 from .ratelimit import check_rate
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
@@ -28,10 +27,13 @@ KIB = 1024
 
 
 def read_body(limit: int) -> bytes:
-    """The raw body, after the checks the contract allows before the signature (413, 415)."""
+    """The raw body, after the checks the contract allows before the signature (413, 415).
+
+    A GET has an empty body (it signs the empty string): anything more is too large.
+    """
     if request.method != "POST":
-        return request.get_data(cache=True)
-    if request.mimetype != "application/json":
+        limit = 0
+    elif request.mimetype != "application/json":
         raise ApiError(415)
     # One byte of slack: a chunked body longer than the limit is cut at limit + 1 by the
     # stream, and that extra byte is how it is told apart from one exactly at the limit.
@@ -46,26 +48,36 @@ def read_body(limit: int) -> bytes:
 
 
 def parse_json(body: bytes) -> object:
-    """Decode strict UTF-8 JSON or raise 400."""
+    """Decode strict UTF-8 JSON or raise 400.
+
+    Strict means: no NaN or Infinity, no integer too long to convert, and no lone
+    surrogate escapes (text that is not Unicode cannot be stored or compared).
+    """
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        value = json.loads(body.decode("utf-8"), parse_constant=_no_constants)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError):
+        # JSONDecodeError and the int-conversion limit are ValueErrors.
         raise ApiError(400) from None
+    return value
 
 
-def signed(limit: int) -> Callable:
-    """Wrap a view taking ``(signed_request, payload)`` and returning ``(answer, status)``."""
+def _no_constants(name: str) -> None:
+    raise ValueError("NaN and Infinity are not JSON")
+
+
+def signed(limit: int, keep_answer: bool = True) -> Callable:
+    """Wrap a view taking ``(signed_request, payload)`` and returning ``(answer, status)``.
+
+    ``keep_answer=False`` keeps only the idempotency key, not the answer (personal data).
+    """
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(**kwargs):
             body = read_body(limit)
-            try:
-                body.decode("utf-8")
-            except UnicodeDecodeError:
-                # Not text, so not a message the Standard Webhooks signature can cover.
-                raise ApiError(400) from None
-            request_signed = signing.verify(request.headers, body)
+            target = f"{request.method} {request.path}"
+            request_signed = signing.verify(request.headers, body, target)
             g.site_slug = request_signed.site.slug
             check_rate(request_signed.site.slug)
             if request.method != "POST":
@@ -75,6 +87,7 @@ def signed(limit: int) -> Callable:
                 request_signed,
                 lambda: view(request_signed, payload, **kwargs),
                 policy.current()["idempotency_key"],
+                keep_answer,
             )
 
         return wrapper
@@ -87,22 +100,29 @@ def signed(limit: int) -> Callable:
 def post_contact(request_signed: signing.SignedRequest, payload: object):
     """Store a contact-form submission, encrypted, with its expiry date."""
     submission = schemas.load(schemas.contact_submission, payload)
-    retention = policy.current()[contact.RETENTION]
-    message = contact.receive(request_signed.site.id, submission, retention)
-    insert_row(ContactMessage, **message)
+    message = contact.receive(request_signed.site.id, submission)
     return contact.accepted(message), 201
 
 
-@bp.post("/privacy/<any(export, erase):request_kind>")
+@bp.post("/privacy/export")
+@signed(limit=16 * KIB, keep_answer=False)
+def post_privacy_export(request_signed: signing.SignedRequest, payload: object):
+    """One page of a WordPress personal-data export for an address on this site."""
+    return _privacy_page(privacy.export_page, request_signed, payload), 200
+
+
+@bp.post("/privacy/erase")
 @signed(limit=16 * KIB)
-def post_privacy(request_signed: signing.SignedRequest, payload: object, request_kind: str):
-    """One page of a WordPress personal-data export or erasure for an address on this site."""
+def post_privacy_erase(request_signed: signing.SignedRequest, payload: object):
+    """One page of a WordPress personal-data erasure for an address on this site."""
+    return _privacy_page(privacy.erase_page, request_signed, payload), 200
+
+
+def _privacy_page(answer_page: Callable, request_signed: signing.SignedRequest, payload) -> dict:
     query = schemas.load(schemas.privacy_request, payload)
-    answer_page = privacy.export_page if request_kind == "export" else privacy.erase_page
-    answer = answer_page(
+    return answer_page(
         request_signed.site.id, query["email"], query["page"], actor=_actor(request_signed)
     )
-    return answer, 200
 
 
 @bp.get("/policy")
@@ -110,7 +130,7 @@ def post_privacy(request_signed: signing.SignedRequest, payload: object, request
 def get_policy(request_signed: signing.SignedRequest, payload: object):
     """The retention policy as published, in French or English (``?lang=en``)."""
     query = schemas.load(schemas.policy_query, request.args.to_dict())
-    chosen = query.get("lang") or policy.current().language
+    chosen = query.get("lang") or notice.default_language()
     return notice.published(policy.current(), chosen), 200
 
 

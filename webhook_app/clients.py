@@ -15,6 +15,7 @@ from . import audit, clock, policy
 from .crypto import email_index
 from .extensions import db
 from .models import Client, ContactMessage, Invoice, Quote, get_or_fail
+from .schemas import is_email
 
 CLIENT_FIELDS = ("name", "company", "siret", "role", "phone", "email", "address")
 PAYMENT_METHODS = ("transfer", "card", "cheque", "cash", "direct_debit", "cesu", "other")
@@ -36,7 +37,7 @@ def clean_fields(changes: dict[str, str | None]) -> dict[str, str | None]:
             cleaned["siret"] = siret_number.validate(cleaned["siret"])
         except StdnumError:
             raise ClientError("the SIRET number is not valid (14 digits, Luhn checksum)") from None
-    if cleaned.get("email") and "@" not in cleaned["email"]:
+    if cleaned.get("email") and not is_email(cleaned["email"]):
         raise ClientError("the e-mail address is not valid")
     if "name" in cleaned and not cleaned["name"]:
         raise ClientError("a client needs a name")

@@ -41,8 +41,9 @@ DEFAULTS = {
     # last commits. FULL adds an fsync to every commit.
     "SQLITE_SYNCHRONOUS": "NORMAL",
     "LOG_LEVEL": "INFO",
-    "JSON_SORT_KEYS": False,
 }
+# Environment variables are read as text; these settings are numbers.
+INTEGER_SETTINGS = ("SIGNATURE_TOLERANCE_SECONDS", "SITE_CACHE_SECONDS")
 
 
 class ConfigError(RuntimeError):
@@ -57,6 +58,11 @@ def load(app: Flask, test_config: dict | None) -> None:
     app.config.from_prefixed_env("GARDIEN", loads=str)
     if test_config:
         app.config.from_mapping(test_config)
+    for name in INTEGER_SETTINGS:
+        try:
+            app.config[name] = int(app.config[name])
+        except (TypeError, ValueError):
+            raise ConfigError(f"GARDIEN_{name} must be a whole number") from None
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'gardien.db'}"
     check_secrets(app.config)

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from . import clock
+from . import clock, policy
 from .crypto import email_index
-from .models import new_uuid
-from .policy import Category
+from .models import ContactMessage, insert_row, new_uuid
 
 RETENTION = "contact"
 
 
-def receive(site_id: int, submission: dict, retention: Category) -> dict:
-    """The row of a validated submission, for the caller's transaction to insert.
+def receive(site_id: int, submission: dict) -> dict:
+    """Store a validated submission in the current transaction; return its row.
 
     ``expires_at`` is fixed now, from the policy, so the purge is a range scan.
     """
+    retention = policy.current()[RETENTION]
     received = clock.now()
     ip = submission.get("ip")
-    return dict(
+    row = dict(
         id=new_uuid(),
         site_id=site_id,
         email_index=email_index(submission["email"]),
@@ -37,6 +37,8 @@ def receive(site_id: int, submission: dict, retention: Category) -> dict:
         retention=retention.key,
         expires_at=retention.expires(received),
     )
+    insert_row(ContactMessage, **row)
+    return row
 
 
 def accepted(message: dict) -> dict:

@@ -45,7 +45,8 @@ def init_app(app: Flask) -> None:
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1e3, 2),
                 "site": g.get("site_slug"),
-                "webhook_id": request.headers.get("webhook-id") if rule else None,
+                # Only once the signature verified: before that the header is anyone's text.
+                "webhook_id": request.headers.get("webhook-id") if g.get("site_slug") else None,
             },
         )
         return response

@@ -86,19 +86,17 @@ class IdempotencyKey(db.Model):
     webhook_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     body_digest: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer)
-    # The answer may hold personal data (an export page), so it is encrypted like the rest.
-    response: Mapped[dict] = mapped_column(EncryptedJSON)
+    # Encrypted like any stored answer; None where the answer is not kept (export pages).
+    response: Mapped[dict | None] = mapped_column(EncryptedJSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-
-
-PERSONAL_FIELDS = ("name", "email", "company", "message", "ip", "page", "fields")
 
 
 class ContactMessage(db.Model):
     """A contact-form submission, encrypted, with the date it must be gone by.
 
-    Everything the visitor typed or sent (``PERSONAL_FIELDS``) is one encrypted JSON
+    Everything the visitor typed or sent (name, e-mail, company, message, IP, page, extra
+    fields) is one encrypted JSON
     document: one Fernet token per message instead of one per field, which halves the
     cost of intake. It is found by ``email_index``, never by decrypting.
     """

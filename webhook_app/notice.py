@@ -9,6 +9,7 @@ from __future__ import annotations
 import isodate
 from markupsafe import escape
 
+from . import policy
 from .policy import LANGUAGES, Category, Policy
 
 UNITS = {
@@ -38,6 +39,14 @@ HEADINGS = {
            "Destinataires"),
     "en": ("Data", "Purpose", "Legal basis", "Period", "Starts", "At the end", "Recipients"),
 }
+
+
+def default_language() -> str:
+    """The language of published texts: ``LANGUAGE`` setting, else the policy file's."""
+    from flask import current_app
+
+    chosen = current_app.config.get("LANGUAGE") or policy.current().language
+    return chosen if chosen in LANGUAGES else "fr"
 
 
 def period_label(period: str, language: str) -> str:

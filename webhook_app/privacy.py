@@ -12,11 +12,13 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
-from . import audit, clock, policy
+from . import audit, clock
 from .crypto import email_index
 from .extensions import db
 from .models import Client, ContactMessage, Invoice, Quote, get_or_fail
+from .notice import default_language
 from .retention import anonymise
+from .schemas import is_email
 
 PAGE_SIZE = 100
 RECTIFIABLE = ("name", "email", "company", "message")
@@ -81,14 +83,6 @@ class Person:
     index: str
 
 
-def language() -> str:
-    """The language of labels: ``LANGUAGE`` setting, else the policy file's."""
-    from flask import current_app
-
-    chosen = current_app.config.get("LANGUAGE") or policy.current().language
-    return chosen if chosen in TEXTS else "fr"
-
-
 def _date(value: datetime | None) -> str:
     return "" if value is None else clock.as_utc(value).date().isoformat()
 
@@ -128,7 +122,7 @@ def _invoices(person: Person):
 def export_page(site_id: int, email: str, page: int, actor: str) -> dict:
     """One page (1-based) of everything held about ``email`` on this site."""
     person = Person(site_id, email_index(email))
-    texts = TEXTS[language()]
+    texts = TEXTS[default_language()]
     groups = [
         ("contact-messages", _messages(person), lambda m: _message_item(m, texts)),
         ("client", _clients(person), lambda c: _client_item(c, texts)),
@@ -229,45 +223,43 @@ def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
 
     Each call works on what is left (never an offset), so rows deleted by earlier pages
     cannot make a later one skip anything; ``page`` is only recorded in the audit log.
+    A client is found by its own address or by any of this address's messages that
+    became its correspondence (its address may have been corrected since).
     """
     person = Person(site_id, email_index(email))
-    texts = TEXTS[language()]
-    erasable = (
-        select(ContactMessage.id)
-        .where(
-            ContactMessage.site_id == site_id,
-            ContactMessage.email_index == person.index,
-            ContactMessage.legal_hold_at.is_(None),
-            ContactMessage.client_id.is_(None),
-        )
-        .order_by(ContactMessage.id)
+    texts = TEXTS[default_language()]
+    mine = (ContactMessage.site_id == site_id) & (ContactMessage.email_index == person.index)
+    erasable = select(ContactMessage.id).where(
+        mine, ContactMessage.legal_hold_at.is_(None), ContactMessage.client_id.is_(None)
     )
-    message_ids = list(db.session.scalars(erasable.limit(PAGE_SIZE)))
+    through_messages = select(ContactMessage.client_id).where(
+        mine, ContactMessage.client_id.is_not(None)
+    )
+    client_ids = select(Client.id).where(
+        Client.anonymised_at.is_(None),
+        (Client.id.in_(through_messages))
+        | ((Client.site_id == site_id) & (Client.email_index == person.index)),
+    )
+    message_ids = list(db.session.scalars(erasable.order_by(ContactMessage.id).limit(PAGE_SIZE)))
     if message_ids:
         db.session.execute(delete(ContactMessage).where(ContactMessage.id.in_(message_ids)))
     room = PAGE_SIZE - len(message_ids)
-    clients = list(db.session.scalars(_clients(person).limit(room))) if room else []
-    messages: list[str] = []
-    for client in clients:
-        if client.invoices:
-            latest = max(invoice.expires_at for invoice in client.invoices)
-            messages.append(
-                texts["invoices_kept"].format(n=len(client.invoices), date=_date(latest))
-            )
+    clients = list(db.session.scalars(
+        select(Client).where(Client.id.in_(client_ids.order_by(Client.id).limit(room)))
+    )) if room else []
+    invoices = [invoice for client in clients for invoice in client.invoices]
+    messages = _kept(texts["invoices_kept"], [invoice.expires_at for invoice in invoices])
     if clients:
         anonymise(clients, clock.now())
-    left = db.session.scalar(select(func.count()).select_from(erasable.subquery()))
-    left += db.session.scalar(select(func.count()).select_from(_clients(person).subquery()))
-    done = left == 0
-    held = db.session.execute(
-        select(func.count(), func.max(ContactMessage.expires_at)).where(
-            ContactMessage.site_id == site_id,
-            ContactMessage.email_index == person.index,
-            ContactMessage.legal_hold_at.is_not(None),
-        )
-    ).one()
-    if done and held[0]:
-        messages.append(texts["held"].format(n=held[0], date=_date(held[1])))
+    left = sum(
+        db.session.scalar(select(func.count()).select_from(query.subquery()))
+        for query in (erasable, client_ids)
+    )
+    held = list(db.session.scalars(
+        select(ContactMessage.expires_at).where(mine, ContactMessage.legal_hold_at.is_not(None))
+    ))
+    if not left:
+        messages += _kept(texts["held"], held)
     removed = [*message_ids, *(client.id for client in clients)]
     if not removed and not messages:
         messages.append(texts["nothing"])
@@ -277,10 +269,18 @@ def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
     )
     return {
         "items_removed": bool(removed),
-        "items_retained": bool(held[0]) or any(client.invoices for client in clients),
+        "items_retained": bool(held or invoices),
         "messages": messages,
-        "done": done,
+        "done": not left,
     }
+
+
+def _kept(template: str, ends: list[datetime]) -> list[str]:
+    """One explanation per end date: "2 invoice(s) kept until 2046-03-02: …"."""
+    by_date: dict[str, int] = {}
+    for end in ends:
+        by_date[_date(end)] = by_date.get(_date(end), 0) + 1
+    return [template.format(n=count, date=day) for day, count in sorted(by_date.items())]
 
 
 def rectify_message(message_id: str, changes: dict[str, str], actor: str) -> ContactMessage:
@@ -292,9 +292,9 @@ def rectify_message(message_id: str, changes: dict[str, str], actor: str) -> Con
         raise PrivacyError("a corrected field cannot be empty")
     message = get_or_fail(ContactMessage, message_id, PrivacyError("no such message"))
     if "email" in changes:
-        if "@" not in changes["email"]:
-            raise PrivacyError("the e-mail address is not valid")
         changes = {**changes, "email": changes["email"].strip()}
+        if not is_email(changes["email"]):
+            raise PrivacyError("the e-mail address is not valid")
         message.email_index = email_index(changes["email"])
     message.personal = {**message.personal, **changes}
     audit.record(

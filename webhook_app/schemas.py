@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from datetime import UTC
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
@@ -19,10 +21,46 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+def is_email(value: str) -> bool:
+    """The API's rule for an e-mail address, for the CLI and the dashboard too."""
+    try:
+        validate.Email()(value)
+    except ValidationError:
+        return False
+    return len(value) <= 254
+
+
 def not_blank(value: str) -> None:
     """Reject a string made of white space only."""
     if not value.strip():
         raise ValidationError("Must not be blank.")
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An RFC 3339 time with a zone, converted to UTC; out-of-range years are invalid."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("Not a valid datetime.") from None
+        if not 1970 <= moment.year <= 9998:
+            raise ValidationError("Not a valid datetime.")
+        return moment
+
+
+class PlainText(fields.String):
+    """Text stored unencrypted (a form name, …): no control characters, NUL included."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if any(unicodedata.category(char) == "Cc" for char in text):
+            raise ValidationError("Must not contain control characters.")
+        return text
 
 
 class TrimmedEmail(fields.Email):
@@ -37,8 +75,8 @@ class TrimmedEmail(fields.Email):
 class ContactSubmissionSchema(StrictSchema):
     """``POST /v1/contact`` request body."""
 
-    form = fields.String(validate=validate.Length(max=100), allow_none=True)
-    submitted_at = fields.AwareDateTime(format="iso", allow_none=True)
+    form = PlainText(validate=validate.Length(max=100), allow_none=True)
+    submitted_at = UtcDateTime(allow_none=True)
     name = fields.String(required=True, validate=[validate.Length(min=1, max=200), not_blank])
     email = TrimmedEmail(required=True, validate=validate.Length(max=254))
     company = fields.String(validate=validate.Length(max=200), allow_none=True)

@@ -1,7 +1,9 @@
 """Signed requests (CONTRACT §1): Standard Webhooks verification, sites, idempotency.
 
-The HMAC itself is the ``standardwebhooks`` package's; this module only finds the site,
-checks the timestamp against :mod:`clock`, and compares signatures in constant time.
+The HMAC primitive is the ``standardwebhooks`` package's, computed over the raw body
+bytes as the specification says (its ``Webhook`` class only signs text); this module
+finds the site, checks the timestamp against :mod:`clock`, and compares signatures in
+constant time. Tests check every signature against the package's own ``Webhook.sign``.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import hmac_data
 
 from . import clock
+from .config import webhook_key
+from .crypto import keys
 from .errors import ApiError
 from .extensions import db
 from .models import IdempotencyKey, Site, insert_row
@@ -29,24 +32,26 @@ from .policy import Category
 DEFAULT_SITE = "default"
 SITE_CACHE = "gardien.site_keys"
 WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
+TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 SITE_SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 
 
 @dataclass(frozen=True)
 class SiteKeys:
-    """What verification needs of a site: its id, slug and a verifier per valid secret."""
+    """What verification needs of a site: its id, slug and the HMAC key of each secret."""
 
     id: int
     slug: str
-    verifiers: tuple[Webhook, ...]
+    keys: tuple[bytes, ...]
 
 
 @dataclass(frozen=True)
 class SignedRequest:
-    """A request whose signature verified: the site it came from and its message id."""
+    """A request whose signature verified: its site, message id, target and raw body."""
 
     site: SiteKeys
     webhook_id: str
+    target: str  # "POST /v1/contact": a message id names one request to one endpoint
     body: bytes
 
 
@@ -74,10 +79,11 @@ def site_keys(slug: str) -> SiteKeys | None:
     if cached is not None and time.monotonic() < cached[0]:
         return cached[1]
     site = db.session.scalar(db.select(Site).where(Site.slug == slug))
-    keys = None
-    if site is not None:
-        verifiers = tuple(Webhook(secret) for secret in site_secrets(site))
-        keys = SiteKeys(id=site.id, slug=site.slug, verifiers=verifiers)
+    if site is None:
+        return None  # unknown slugs are not cached: anyone can invent them
+    keys = SiteKeys(
+        id=site.id, slug=site.slug, keys=tuple(webhook_key(s) for s in site_secrets(site))
+    )
     cache[slug] = (time.monotonic() + current_app.config["SITE_CACHE_SECONDS"], keys)
     return keys
 
@@ -87,17 +93,19 @@ def forget_sites() -> None:
     current_app.extensions.pop(SITE_CACHE, None)
 
 
-def verify(headers, body: bytes) -> SignedRequest:
+def verify(headers, body: bytes, target: str) -> SignedRequest:
     """Check the Standard Webhooks headers of ``body``; raise a 401 :class:`ApiError` if not.
 
     Every failure gives the same answer, so the caller learns nothing about which part
-    (site, timestamp, signature) was wrong.
+    (site, timestamp, signature) was wrong. The signature covers the raw bytes, so a body
+    that is not UTF-8 is rejected as unsigned or, once signed, as malformed JSON.
     """
     msg_id = headers.get("webhook-id", "")
     stamp = headers.get("webhook-timestamp", "")
     offered = headers.get("webhook-signature", "")
     slug = headers.get("X-WP-Site") or DEFAULT_SITE
-    if not (WEBHOOK_ID.match(msg_id) and stamp.isdigit() and offered and SITE_SLUG.match(slug)):
+    if not (WEBHOOK_ID.fullmatch(msg_id) and TIMESTAMP.fullmatch(stamp) and offered
+            and SITE_SLUG.fullmatch(slug)):
         raise ApiError(401)
     signed_at = int(stamp)
     tolerance = current_app.config["SIGNATURE_TOLERANCE_SECONDS"]
@@ -107,12 +115,11 @@ def verify(headers, body: bytes) -> SignedRequest:
     if site is None:
         raise ApiError(401)
     candidates = _offered_signatures(offered)
-    when = datetime.fromtimestamp(signed_at, UTC)
-    text = body.decode("utf-8")
-    for verifier in site.verifiers:
-        expected = _signature_bytes(verifier.sign(msg_id, when, text))
+    signed_content = f"{msg_id}.{signed_at}.".encode() + body
+    for key in site.keys:
+        expected = hmac_data(key, signed_content)
         if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
-            return SignedRequest(site=site, webhook_id=msg_id, body=body)
+            return SignedRequest(site=site, webhook_id=msg_id, target=target, body=body)
     raise ApiError(401)
 
 
@@ -130,17 +137,17 @@ def _offered_signatures(header: str) -> list[bytes]:
     return found
 
 
-def _signature_bytes(signature: str) -> bytes:
-    return base64.b64decode(signature.partition(",")[2])
+def request_digest(signed: SignedRequest) -> str:
+    """Keyed hash of endpoint and body: tells a replay from another use of the same id.
+
+    Keyed (the blind-index key), because a body can be as guessable as an address.
+    """
+    content = signed.target.encode() + b"\n" + signed.body
+    return hmac.new(keys().index_key, content, hashlib.sha256).hexdigest()
 
 
-def body_digest(body: bytes) -> str:
-    """SHA-256 of the raw body: how a replay is told from a conflicting reuse of an id."""
-    return hashlib.sha256(body).hexdigest()
-
-
-def previous_answer(signed: SignedRequest) -> tuple[dict, int] | None:
-    """The stored answer to this message id, or None; raise 409 if the body differs."""
+def previous_answer(signed: SignedRequest) -> IdempotencyKey | None:
+    """The stored key of this message id, or None; raise 409 if it was another request."""
     key = db.session.get(IdempotencyKey, (signed.site.id, signed.webhook_id))
     if key is None:
         return None
@@ -149,19 +156,24 @@ def previous_answer(signed: SignedRequest) -> tuple[dict, int] | None:
         db.session.delete(key)
         db.session.commit()
         return None
-    if key.body_digest != body_digest(signed.body):
+    if key.body_digest != request_digest(signed):
         raise ApiError(409)
-    return key.response, key.status
+    return key
 
 
 def once(
-    signed: SignedRequest, work: Callable[[], tuple[dict, int]], retention: Category
+    signed: SignedRequest,
+    work: Callable[[], tuple[dict, int]],
+    retention: Category,
+    keep_answer: bool = True,
 ) -> tuple[dict, int]:
     """Run ``work`` and commit it with its answer, unless this message id was seen before.
 
     The common case (a new id) costs no lookup: the answer's key is inserted in the same
     transaction as the work, and its primary key is what detects a replay or a race with
-    another worker. Then the work is rolled back and the first answer returned (or 409).
+    another worker; the repeated work is then rolled back and the first answer returned
+    (or 409). Without ``keep_answer`` (an export page, which is personal data that must
+    not outlive an erasure) only the key is kept and a replay is answered afresh.
     """
     for _ in range(2):
         try:
@@ -176,9 +188,9 @@ def once(
                 IdempotencyKey,
                 site_id=signed.site.id,
                 webhook_id=signed.webhook_id,
-                body_digest=body_digest(signed.body),
+                body_digest=request_digest(signed),
                 status=status,
-                response=answer,
+                response=answer if keep_answer else None,
                 created_at=received,
                 expires_at=retention.expires(received),
             )
@@ -187,6 +199,10 @@ def once(
         except IntegrityError:
             db.session.rollback()
         earlier = previous_answer(signed)
+        if earlier is not None and earlier.response is not None:
+            return earlier.response, earlier.status
         if earlier is not None:
-            return earlier
+            answer, status = work()
+            db.session.commit()
+            return answer, status
     raise RuntimeError("the idempotency key of this message keeps conflicting")

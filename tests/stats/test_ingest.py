@@ -73,6 +73,10 @@ BAD_EVENTS = [
      None, "cookie"),
     ({"ts": "2026-11-20T12:06:00Z", "url": "https://example.fr/"}, None, "ts"),
     ({"ts": "2024-10-22T11:59:59Z", "url": "https://example.fr/"}, None, "ts"),
+    ({"ts": "0001-01-01T00:00:00+01:00", "url": "https://example.fr/"}, None, "ts"),
+    ({"ts": "2026-11-20T11:00:00Z", "url": "https://example.fr/\u0000"}, None, "url"),
+    ({"ts": "2026-11-20T11:00:00Z", "url": "https://example.fr/",
+      "referrer": "https://bl\u0000og.example/"}, "bl", "referrer"),
 ]  # fmt: skip
 
 

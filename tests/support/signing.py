@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import uuid
 from datetime import UTC, datetime
@@ -28,7 +31,14 @@ def signed_headers(
     """The Standard Webhooks headers for ``body`` (text) signed with ``secret``."""
     msg_id = msg_id or str(uuid.uuid4())
     at = at or datetime.now(UTC)
-    signature = Webhook(secret).sign(msg_id, at, body.decode("utf-8"))
+    try:
+        signature = Webhook(secret).sign(msg_id, at, body.decode("utf-8"))
+    except UnicodeDecodeError:
+        # The package signs text only; the specification signs the raw bytes.
+        key = base64.b64decode(secret.removeprefix("whsec_"))
+        content = f"{msg_id}.{int(at.timestamp())}.".encode() + body
+        digest = hmac.new(key, content, hashlib.sha256).digest()
+        signature = "v1," + base64.b64encode(digest).decode()
     headers = {
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(at.timestamp())),

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from webhook_app.schemas import StrictSchema
+from webhook_app.schemas import PlainText, StrictSchema, UtcDateTime
 
 from .channels import CHANNELS
 from .geo import parse_address
@@ -41,7 +41,7 @@ class IPAddress(fields.String):
         return text
 
 
-class PageUrl(fields.String):
+class PageUrl(PlainText):
     """An absolute ``http(s)`` URL of a page of the site.
 
     Checked with ``urlsplit`` (what the derivation reads) rather than marshmallow's URL
@@ -68,9 +68,7 @@ def _is_page_url(text: str) -> bool:
 class PageViewSchema(StrictSchema):
     """One page view of ``POST /v1/stats/events``."""
 
-    ts = fields.AwareDateTime(
-        format="iso", required=True, metadata={"description": "RFC 3339, with a zone."}
-    )
+    ts = UtcDateTime(required=True, metadata={"description": "RFC 3339, with a zone."})
     url = PageUrl(
         required=True,
         validate=validate.Length(max=MAX_URL),
@@ -85,7 +83,7 @@ class PageViewSchema(StrictSchema):
         validate=validate.Length(max=MAX_USER_AGENT),
         metadata={"description": "Used for crawler detection, then forgotten."},
     )
-    referrer = fields.String(allow_none=True, validate=validate.Length(max=MAX_REFERRER))
+    referrer = PlainText(allow_none=True, validate=validate.Length(max=MAX_REFERRER))
 
 
 class PageViewList(fields.List):
