@@ -61,7 +61,7 @@ def receive(site_id: int, page_views: list, now: datetime | None = None) -> dict
     # A page view as old as the retention period would be purged at once; and a day on
     # the purge's edge must never be marked changed, or it would be summed again from
     # the part of its raw events that is left.
-    earliest = _purge_cutoff(now) + 2 * salts.ONE_DAY
+    earliest = purge_cutoff(now) + 2 * salts.ONE_DAY
     latest = now + FUTURE_TOLERANCE
     rejected: list[dict] = []
     loaded: list[tuple[int, dict, datetime]] = []
@@ -144,5 +144,6 @@ def _upsert(dialect: str):
     return module.insert(StatsDay)
 
 
-def _purge_cutoff(now: datetime) -> datetime:
+def purge_cutoff(now: datetime) -> datetime:
+    """Page views that happened before this moment are past their period at ``now``."""
     return now - policy.current()[RETENTION].duration

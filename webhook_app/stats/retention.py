@@ -14,12 +14,11 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
-from webhook_app import policy
 from webhook_app.extensions import db
 from webhook_app.models import Site
 
 from . import salts
-from .ingest import RETENTION
+from .ingest import RETENTION, purge_cutoff
 from .models import StatsEvent
 from .rollup import rollup
 
@@ -32,7 +31,7 @@ def purge(now: datetime, dry_run: bool = False, chunk: int = 10_000) -> dict[str
     Returns ``{"stats_event": n, "stats_salt": m}``; with ``dry_run``, what a real run
     would delete, and nothing changes (not even the rollups).
     """
-    cutoff = now - policy.current()[RETENTION].duration
+    cutoff = purge_cutoff(now)
     if dry_run:
         ended = db.session.scalar(
             select(func.count()).select_from(StatsEvent).where(StatsEvent.occurred_at < cutoff)
