@@ -89,3 +89,14 @@ def test_the_block_renders_the_same_form(site):
     assert page.status_code == 200
     assert 'class="gardien-contact__form"' in page.text
     assert 'name="_gardien_nonce"' in page.text
+
+
+def test_an_address_the_service_would_refuse_is_sent_back_to_the_visitor(site, stored):
+    """is_email() takes "jean..martin@example.fr"; the service would answer 422, so the message
+    would never arrive: the visitor corrects it instead."""
+    before = stored.count()
+    response = submit(site, visitor_message(gardien_email="jean..martin@example.fr"))
+    assert response.status_code == 200
+    assert 'id="gardien-email-error"' in response.text
+    assert site.cli("outbox")["rows"] == []
+    assert stored.count() == before

@@ -15,6 +15,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,6 +195,19 @@ class PrivateWordPress:
     def debug_log(self) -> Path:
         return self.base / "debug.log"
 
+    @property
+    def secret_override(self) -> Path:
+        return self.base / "webhook-secret-override"
+
+    @contextmanager
+    def secret_replaced(self, secret: str) -> Iterator[None]:
+        """Within the block, the web server signs with ``secret`` instead of the service's."""
+        self.secret_override.write_text(secret)
+        try:
+            yield
+        finally:
+            self.secret_override.unlink()
+
     def env(self, **extra: str) -> dict[str, str]:
         return {
             **os.environ,
@@ -268,6 +283,11 @@ define('WP_DEBUG_DISPLAY', false);
 define('GARDIEN_TEST_SERVICE_PORT', {service_port});
 defined('GARDIEN_SERVICE_URL') || define('GARDIEN_SERVICE_URL', '{self.service_url}');
 defined('GARDIEN_SITE') || define('GARDIEN_SITE', 'default');
+// A test replaces the secret for the web server by writing this file (php/bootstrap.php reads
+// GARDIEN_TEST_SECRET for command-line runs).
+if (!defined('GARDIEN_WEBHOOK_SECRET') && is_file('{self.secret_override}')) {{
+    define('GARDIEN_WEBHOOK_SECRET', trim((string) file_get_contents('{self.secret_override}')));
+}}
 defined('GARDIEN_WEBHOOK_SECRET') || define('GARDIEN_WEBHOOK_SECRET', '{self.webhook_secret}');
 if (!defined('ABSPATH')) {{
     define('ABSPATH', __DIR__ . '/');

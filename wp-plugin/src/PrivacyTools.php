@@ -60,6 +60,9 @@ final class PrivacyTools
         if ($response instanceof WP_Error) {
             return $response;
         }
+        if (self::refusesAddress($response)) {
+            return ['data' => [], 'done' => true];
+        }
         $json = $response->json;
         if (!is_array($json) || !is_array($json['data'] ?? null) || !is_bool($json['done'] ?? null)) {
             return self::unexpected();
@@ -77,6 +80,20 @@ final class PrivacyTools
         $response = $this->ask('/v1/privacy/erase', $email, $page);
         if ($response instanceof WP_Error) {
             return $response;
+        }
+        if (self::refusesAddress($response)) {
+            return [
+                'items_removed' => false,
+                'items_retained' => false,
+                'messages' => [
+                    __(
+                        'Gardien has no contact message from this address: its service does not accept it as an '
+                            . 'e-mail address.',
+                        'gardien'
+                    ),
+                ],
+                'done' => true,
+            ];
         }
         $json = $response->json;
         foreach (['items_removed', 'items_retained', 'done'] as $flag) {
@@ -144,7 +161,10 @@ final class PrivacyTools
         return $text;
     }
 
-    /** A signed POST for one email and page; a WP_Error for anything but a 200 with JSON. */
+    /**
+     * A signed POST for one email and page; a WP_Error for anything but a 200 with JSON or the
+     * service's refusal of the address itself.
+     */
     private function ask(string $path, string $email, int $page): Response|WP_Error
     {
         if (!$this->settings->isConfigured()) {
@@ -162,7 +182,7 @@ final class PrivacyTools
             ['email' => $email, 'page' => max(1, $page)],
             20
         );
-        if ($response->status === 200 && is_array($response->json)) {
+        if (($response->status === 200 && is_array($response->json)) || self::refusesAddress($response)) {
             return $response;
         }
         if ($response->status === 0) {
@@ -184,6 +204,16 @@ final class PrivacyTools
             ),
             $response->describe()
         ));
+    }
+
+    /**
+     * A 422 on the address: WordPress's is_email() takes some addresses the service does not
+     * (two dots in a row…). POST /v1/contact checks addresses the same way, so no message can be
+     * stored under one, and failing the request would stop WordPress's whole export or erasure.
+     */
+    private static function refusesAddress(Response $response): bool
+    {
+        return $response->status === 422 && is_array($response->json['fields']['email'] ?? null);
     }
 
     private static function unexpected(): WP_Error

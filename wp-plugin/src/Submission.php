@@ -86,7 +86,7 @@ final class Submission
         if ($nameLength < 1 || $nameLength > self::MAX_NAME) {
             $errors['name'] = __('Please enter your name (a pseudonym is fine).', 'gardien');
         }
-        if (strlen($this->email) > self::MAX_EMAIL || !is_email($this->email)) {
+        if (!self::isAcceptedEmail($this->email)) {
             $errors['email'] = __('Please enter a valid e-mail address.', 'gardien');
         }
         if (mb_strlen($this->company) > self::MAX_COMPANY) {
@@ -104,6 +104,27 @@ final class Submission
             $errors['fields'] = __('Too many form fields.', 'gardien');
         }
         return $errors;
+    }
+
+    /**
+     * An address the service takes. is_email() also lets through a local part with a dot at
+     * either end or two dots in a row, a one-letter top-level domain and labels over 63
+     * characters, all of which the service refuses (422): such a message would never arrive.
+     */
+    public static function isAcceptedEmail(string $email): bool
+    {
+        if (strlen($email) > self::MAX_EMAIL || !is_email($email)) {
+            return false;
+        }
+        [$local, $domain] = explode('@', $email, 2);
+        if (str_starts_with($local, '.') || str_ends_with($local, '.') || str_contains($local, '..')) {
+            return false;
+        }
+        $labels = explode('.', $domain);
+        if (max(array_map('strlen', $labels)) > 63) {
+            return false;
+        }
+        return strlen((string) end($labels)) >= 2;
     }
 
     /**

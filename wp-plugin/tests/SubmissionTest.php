@@ -67,6 +67,19 @@ final class SubmissionTest extends TestCase
         self::assertSame([], $submission->errors());
     }
 
+    public function testAddressesTheServiceRefusesAreInvalidHereToo(): void
+    {
+        foreach (['jean..dupont@example.fr', '.jean@example.fr', 'jean.@example.fr', 'jean@example.f'] as $email) {
+            self::assertNotFalse(is_email($email), $email . ' passes is_email()');
+            self::assertFalse(Submission::isAcceptedEmail($email), $email);
+        }
+        $long = 'jean@' . str_repeat('a', 64) . '.fr';
+        self::assertFalse(Submission::isAcceptedEmail($long));
+        foreach (['jean.dupont@example.fr', "o'brien+devis@sub.example.co", 'j@xn--exmple-cua.fr'] as $email) {
+            self::assertTrue(Submission::isAcceptedEmail($email), $email);
+        }
+    }
+
     public function testInvalidSubmissionsAreReportedByField(): void
     {
         $submission = new Submission('contact', '', 'not-an-address', '', '');

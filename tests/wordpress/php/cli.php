@@ -47,6 +47,7 @@ switch ($gardien_command) {
         delete_option(\Gardien\Outbox::LAST_DELIVERY_OPTION);
         delete_option(\Gardien\FormCapture::SKIPPED_OPTION);
         delete_option(\Gardien\Policy::CACHE_OPTION);
+        update_option('WPLANG', '');
         $wpdb->query("DELETE FROM {$wpdb->options} WHERE option_name LIKE '%transient%gardien%'");
         update_option(\Gardien\Settings::OPTION, array_merge(\Gardien\Settings::defaults(), $gardien_input));
         gardien_answer(['ok' => true]);
@@ -97,6 +98,77 @@ switch ($gardien_command) {
         $exporters = apply_filters($type === 'export_personal_data' ? 'wp_privacy_personal_data_exporters' : 'wp_privacy_personal_data_erasers', []);
         $id = wp_create_user_request($gardien_input['email'], $type, [], 'confirmed');
         gardien_answer(['request_id' => $id, 'index' => array_search('gardien', array_keys($exporters), true) + 1]);
+    case 'export-personal-data':
+        // Tools → Export Personal Data without the browser: every exporter, page after page, as
+        // wp_ajax_wp_privacy_export_personal_data() calls it, each page through the
+        // wp_privacy_personal_data_export_page filter (which writes the ZIP after the last one).
+        require_once ABSPATH . 'wp-admin/includes/admin.php';
+        $email = $gardien_input['email'];
+        $request_id = wp_create_user_request($email, 'export_personal_data', [], 'confirmed');
+        if (is_wp_error($request_id)) {
+            gardien_answer(['error' => $request_id->get_error_code(), 'message' => $request_id->get_error_message()]);
+        }
+        $calls = [];
+        $index = 0;
+        foreach (apply_filters('wp_privacy_personal_data_exporters', []) as $key => $exporter) {
+            $index++;
+            for ($page = 1; $page <= 20; $page++) {
+                $response = call_user_func($exporter['callback'], $email, $page);
+                if (is_wp_error($response)) {
+                    gardien_answer(['error' => $response->get_error_code(), 'message' => $response->get_error_message(), 'calls' => $calls]);
+                }
+                $calls[] = ['exporter' => $key, 'page' => $page, 'items' => count($response['data']), 'done' => $response['done']];
+                $response = apply_filters('wp_privacy_personal_data_export_page', $response, $index, $email, $page, $request_id, false, $key);
+                if ($response['done']) {
+                    break;
+                }
+            }
+        }
+        $file = get_post_meta($request_id, '_export_file_name', true);
+        gardien_answer([
+            'calls' => $calls,
+            'zip' => $file ? wp_privacy_exports_dir() . $file : null,
+            'url' => $response['url'] ?? null,
+        ]);
+    case 'erase-personal-data':
+        // Tools → Erase Personal Data without the browser: every eraser, page after page, each page
+        // through the wp_privacy_personal_data_erasure_page filter, collecting what the screen shows.
+        require_once ABSPATH . 'wp-admin/includes/admin.php';
+        $email = $gardien_input['email'];
+        $request_id = wp_create_user_request($email, 'remove_personal_data', [], 'confirmed');
+        if (is_wp_error($request_id)) {
+            gardien_answer(['error' => $request_id->get_error_code(), 'message' => $request_id->get_error_message()]);
+        }
+        $calls = [];
+        $index = 0;
+        foreach (apply_filters('wp_privacy_personal_data_erasers', []) as $key => $eraser) {
+            $index++;
+            for ($page = 1; $page <= 20; $page++) {
+                $response = call_user_func($eraser['callback'], $email, $page);
+                if (is_wp_error($response)) {
+                    gardien_answer(['error' => $response->get_error_code(), 'message' => $response->get_error_message(), 'calls' => $calls]);
+                }
+                $response = apply_filters('wp_privacy_personal_data_erasure_page', $response, $index, $email, $page, $request_id, $key);
+                $calls[] = ['eraser' => $key, 'page' => $page] + $response;
+                if ($response['done']) {
+                    break;
+                }
+            }
+        }
+        gardien_answer(['calls' => $calls, 'status' => wp_get_user_request($request_id)->status]);
+    case 'age-policy-cache':
+        // The cached policy was fetched `seconds` earlier than it was.
+        $cache = get_option(\Gardien\Policy::CACHE_OPTION, []);
+        foreach ($cache as $language => $entry) {
+            $cache[$language]['fetched_at'] -= (int) $gardien_input['seconds'];
+        }
+        update_option(\Gardien\Policy::CACHE_OPTION, $cache, false);
+        gardien_answer(['languages' => array_keys($cache)]);
+    case 'transient':
+        gardien_answer(['value' => get_transient((string) $gardien_input['name'])]);
+    case 'site-language':
+        update_option('WPLANG', (string) $gardien_input['locale']);
+        gardien_answer(['ok' => true]);
     case 'render-form':
         if (!empty($gardien_input['locale'])) {
             switch_to_locale($gardien_input['locale']);

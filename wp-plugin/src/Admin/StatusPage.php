@@ -162,15 +162,7 @@ final class StatusPage
         if ($health->isSuccess()) {
             $status = $client->call('GET', '/v1/status', null, 3);
             if ($status->isSuccess()) {
-                $this->row(
-                    __('Version', 'gardien'),
-                    is_string($status->json['version'] ?? null) ? $status->json['version'] : '—'
-                );
-                foreach ((array) $status->json as $key => $value) {
-                    if ($key !== 'version' && is_scalar($value)) {
-                        $this->row(ucfirst(str_replace('_', ' ', (string) $key)), (string) $value);
-                    }
-                }
+                $this->statusRows((array) $status->json);
             } elseif ($status->isNotFound()) {
                 $this->row(__('Details', 'gardien'), __('Not available in this version of the service.', 'gardien'));
             } else {
@@ -187,6 +179,40 @@ final class StatusPage
             );
         }
         echo '</div>';
+    }
+
+    /**
+     * What GET /v1/status says: the service's version, what it keeps for this site, and its purge.
+     *
+     * @param array<mixed> $status
+     */
+    private function statusRows(array $status): void
+    {
+        $this->row(__('Version', 'gardien'), is_string($status['version'] ?? null) ? $status['version'] : '—');
+        $counts = [
+            'messages' => __('Contact messages kept', 'gardien'),
+            'legal_holds' => __('Of which under legal hold', 'gardien'),
+            'clients' => __('Client records', 'gardien'),
+            'stats_events' => __('Page views kept', 'gardien'),
+        ];
+        foreach ($counts as $key => $label) {
+            $this->row($label, is_int($status[$key] ?? null) ? number_format_i18n($status[$key]) : '—');
+        }
+        $this->row(
+            __('Last purge', 'gardien'),
+            self::moment($status['last_purge_at'] ?? null, __('Not yet', 'gardien'))
+        );
+        $this->row(__('Next purge', 'gardien'), self::moment($status['next_purge_at'] ?? null, '—'));
+    }
+
+    /** An RFC 3339 time of the service in the site's date and time formats and time zone. */
+    private static function moment(mixed $value, string $otherwise): string
+    {
+        $timestamp = is_string($value) ? strtotime($value) : false;
+        if ($timestamp === false) {
+            return $otherwise;
+        }
+        return (string) wp_date(get_option('date_format') . ' ' . get_option('time_format'), $timestamp);
     }
 
     private function outboxCard(): void
