@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from webhook_app.stats.channels import CHANNELS
-from webhook_app.stats.derive import Visit, derive, get_deriver
+from webhook_app.stats.derive import Visit, get_deriver
 from webhook_app.stats.visitor import new_salt, visitor_hash
 
 SALT = bytes(range(32))
@@ -152,10 +152,9 @@ def test_a_crawler_gives_no_visit(deriver):
     assert deriver.derive("https://example.fr/", IP, googlebot, None, None, SALT, SITE) is None
 
 
-def test_derive_uses_the_shared_deriver(deriver):
-    assert derive("https://example.fr/", IP, CHROME, None, SITE_HOST, SALT, SITE) == visit_of(
-        deriver
-    )
+def test_the_deriver_is_built_once_per_setting():
+    assert get_deriver() is get_deriver()
+    assert get_deriver("") is get_deriver(None), "an empty GARDIEN_GEOIP_DB means no file"
 
 
 def test_country_of_the_visit(deriver):

@@ -113,18 +113,3 @@ def get_deriver(geoip_db: str | None = None) -> Deriver:
 @lru_cache(maxsize=4)
 def _shared_deriver(geoip_db: str | None) -> Deriver:
     return Deriver(geoip_db)
-
-
-def derive(
-    url: str,
-    ip: str | None,
-    user_agent: str | None,
-    referrer: str | None,
-    site_host: str | None,
-    salt: bytes,
-    site: str,
-    *,
-    geoip_db: str | None = None,
-) -> Visit | None:
-    """Derive one page view with the shared :class:`Deriver`; ``None`` means a crawler."""
-    return get_deriver(geoip_db).derive(url, ip, user_agent, referrer, site_host, salt, site)
