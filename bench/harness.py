@@ -55,8 +55,9 @@ class Server:
             try:
                 requests.get(self.url + probe, timeout=10)
                 return self
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.05)
+        self.stop()  # never leave a server behind
         raise RuntimeError("benchmark server did not start")
 
     def stop(self) -> None:
