@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from . import audit
 from .extensions import db
 from .models import AuditEntry, Client, ContactMessage, IdempotencyKey, Invoice, Lease
+from .stats import retention as stats_retention
 
 ACTOR = "purge"
 PURGE_RUN = "purge.run"
@@ -128,8 +129,6 @@ def purge(now: datetime, *, dry_run: bool = False, chunk: int = 2000) -> dict[st
         counts: dict[str, int] = {}
         for rule in RULES:
             counts[rule.name] = rule.count(now) if dry_run else _run(rule, now, chunk)
-        from .stats import retention as stats_retention
-
         counts.update(stats_retention.purge(now, dry_run=dry_run, chunk=chunk))
         if dry_run:
             db.session.rollback()

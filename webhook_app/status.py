@@ -11,6 +11,7 @@ from . import __version__, clock
 from .extensions import db
 from .models import AuditEntry, Client, ContactMessage
 from .retention import PURGE_RUN
+from .stats.models import StatsEvent
 
 
 def next_purge(now: datetime, at: str) -> datetime:
@@ -22,8 +23,6 @@ def next_purge(now: datetime, at: str) -> datetime:
 
 def site_status(site_id: int, slug: str) -> dict:
     """Counts of what is held for a site, and when the purge last ran and runs next."""
-    from .stats.models import StatsEvent
-
     def count(model, *conditions) -> int:
         return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
 
