@@ -93,11 +93,14 @@ def test_every_period_comes_from_the_policy_file(tmp_path, database_url, secrets
     custom.write_text(body)
     app = create_app({**secrets, "DATABASE_URL": database_url, "POLICY_FILE": str(custom)})
     from webhook_app import contact
+    from webhook_app.models import orm_transaction
 
     with app.app_context(), clock.frozen(T0):
-        row = contact.receive(1, {"name": "J", "email": "j@example.fr", "message": "m"})
-        held = contact.receive(1, {"name": "K", "email": "k@example.fr", "message": "m"})
-        db.session.commit()
+        with orm_transaction() as connection:
+            row = contact.receive(connection, 1, {"name": "J", "email": "j@example.fr",
+                                                  "message": "m"})
+            held = contact.receive(connection, 1, {"name": "K", "email": "k@example.fr",
+                                                   "message": "m"})
         assert row["expires_at"] == datetime(2026, 3, 31, 8, 0, tzinfo=UTC)
         assert legal_hold.flag(held["id"], "x", "t").expires_at == T0.replace(year=2029)
         client = clients.from_message(row["id"], "t")

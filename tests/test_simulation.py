@@ -98,9 +98,10 @@ def test_six_years_of_daily_purges(app, runner):
 
 def receive(email: str, at: datetime) -> str:
     from webhook_app import contact
+    from webhook_app.models import orm_transaction
 
-    row = contact.receive(1, {"name": "N", "email": email, "message": "m"})
-    db.session.commit()
+    with orm_transaction() as connection:
+        row = contact.receive(connection, 1, {"name": "N", "email": email, "message": "m"})
     return row["id"]
 
 

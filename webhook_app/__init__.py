@@ -11,11 +11,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the service: configuration, extensions, blueprints, CLI. Wiring only."""
     from . import api, cli, config, crypto, errors, logs, ratelimit
     from .extensions import db, init_sqlite, migrate
+    from .sessions import CookieSessions
     from .stats import api as stats_api
     from .stats import cli as stats_cli
 
     app = Flask(__name__, instance_relative_config=True)
     config.load(app, test_config)
+    app.session_interface = CookieSessions()
     logs.init_app(app)
     db.init_app(app)
     init_sqlite(app)

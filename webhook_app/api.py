@@ -13,11 +13,13 @@ from functools import wraps
 
 from flask import Blueprint, g, request
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import contact, notice, policy, privacy, schemas, signing, status
 from .errors import ApiError, error_response
 from .extensions import db
+from .models import core_transaction, orm_transaction
 from .ratelimit import check_rate
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
@@ -66,10 +68,15 @@ def _no_constants(name: str) -> None:
     raise ValueError("NaN and Infinity are not JSON")
 
 
-def signed(limit: int, keep_answer: bool = True) -> Callable:
-    """Wrap a view taking ``(signed_request, payload)`` and returning ``(answer, status)``.
+def signed(
+    limit: int, keep_answer: bool = True, transaction: Callable = orm_transaction
+) -> Callable:
+    """Wrap a view taking ``(signed_request, payload, connection)`` and returning
+    ``(answer, status)``. A GET view gets no payload and no connection (both None).
 
-    ``keep_answer=False`` keeps only the idempotency key, not the answer (personal data).
+    A POST view runs in ``transaction`` (the ORM session's, unless it only inserts) and
+    gets its connection. ``keep_answer=False`` keeps only the idempotency key, not the
+    answer (personal data).
     """
 
     def decorator(view: Callable) -> Callable:
@@ -81,13 +88,14 @@ def signed(limit: int, keep_answer: bool = True) -> Callable:
             g.site_slug = request_signed.site.slug
             check_rate(request_signed.site.slug)
             if request.method != "POST":
-                return view(request_signed, None, **kwargs)
+                return view(request_signed, None, None, **kwargs)
             payload = parse_json(body)
             return signing.once(
                 request_signed,
-                lambda: view(request_signed, payload, **kwargs),
+                lambda connection: view(request_signed, payload, connection, **kwargs),
                 policy.current()["idempotency_key"],
                 keep_answer,
+                transaction,
             )
 
         return wrapper
@@ -96,24 +104,24 @@ def signed(limit: int, keep_answer: bool = True) -> Callable:
 
 
 @bp.post("/contact")
-@signed(limit=64 * KIB)
-def post_contact(request_signed: signing.SignedRequest, payload: object):
+@signed(limit=64 * KIB, transaction=core_transaction)
+def post_contact(request_signed: signing.SignedRequest, payload: object, connection: Connection):
     """Store a contact-form submission, encrypted, with its expiry date."""
     submission = schemas.load(schemas.contact_submission, payload)
-    message = contact.receive(request_signed.site.id, submission)
+    message = contact.receive(connection, request_signed.site.id, submission)
     return contact.accepted(message), 201
 
 
 @bp.post("/privacy/export")
 @signed(limit=16 * KIB, keep_answer=False)
-def post_privacy_export(request_signed: signing.SignedRequest, payload: object):
+def post_privacy_export(request_signed: signing.SignedRequest, payload: object, _: Connection):
     """One page of a WordPress personal-data export for an address on this site."""
     return _privacy_page(privacy.export_page, request_signed, payload), 200
 
 
 @bp.post("/privacy/erase")
 @signed(limit=16 * KIB)
-def post_privacy_erase(request_signed: signing.SignedRequest, payload: object):
+def post_privacy_erase(request_signed: signing.SignedRequest, payload: object, _: Connection):
     """One page of a WordPress personal-data erasure for an address on this site."""
     return _privacy_page(privacy.erase_page, request_signed, payload), 200
 
@@ -127,7 +135,7 @@ def _privacy_page(answer_page: Callable, request_signed: signing.SignedRequest, 
 
 @bp.get("/policy")
 @signed(limit=0)
-def get_policy(request_signed: signing.SignedRequest, payload: object):
+def get_policy(request_signed: signing.SignedRequest, payload: None, _: None):
     """The retention policy as published, in French or English (``?lang=en``)."""
     query = schemas.load(schemas.policy_query, request.args.to_dict())
     chosen = query.get("lang") or notice.default_language()
@@ -136,7 +144,7 @@ def get_policy(request_signed: signing.SignedRequest, payload: object):
 
 @bp.get("/status")
 @signed(limit=0)
-def get_status(request_signed: signing.SignedRequest, payload: object):
+def get_status(request_signed: signing.SignedRequest, payload: None, _: None):
     """Counts and purge times for the plugin's admin page."""
     return status.site_status(request_signed.site.id, request_signed.site.slug), 200
 

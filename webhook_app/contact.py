@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.engine import Connection
+
 from . import clock, policy
 from .crypto import email_index
 from .models import ContactMessage, insert_row, new_uuid
@@ -9,8 +11,8 @@ from .models import ContactMessage, insert_row, new_uuid
 RETENTION = "contact"
 
 
-def receive(site_id: int, submission: dict) -> dict:
-    """Store a validated submission in the current transaction; return its row.
+def receive(connection: Connection, site_id: int, submission: dict) -> dict:
+    """Store a validated submission in ``connection``'s transaction; return its row.
 
     ``expires_at`` is fixed now, from the policy, so the purge is a range scan.
     """
@@ -37,7 +39,7 @@ def receive(site_id: int, submission: dict) -> dict:
         retention=retention.key,
         expires_at=retention.expires(received),
     )
-    insert_row(ContactMessage, **row)
+    insert_row(connection, ContactMessage, **row)
     return row
 
 

@@ -15,9 +15,11 @@ import hmac
 import re
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from flask import current_app
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from standardwebhooks.webhooks import hmac_data
 
@@ -26,7 +28,7 @@ from .config import webhook_key
 from .crypto import keys
 from .errors import ApiError
 from .extensions import db
-from .models import IdempotencyKey, Site, insert_row
+from .models import IdempotencyKey, Site, insert_row, orm_transaction
 from .policy import Category
 
 DEFAULT_SITE = "default"
@@ -104,8 +106,12 @@ def verify(headers, body: bytes, target: str) -> SignedRequest:
     stamp = headers.get("webhook-timestamp", "")
     offered = headers.get("webhook-signature", "")
     slug = headers.get("X-WP-Site") or DEFAULT_SITE
-    if not (WEBHOOK_ID.fullmatch(msg_id) and TIMESTAMP.fullmatch(stamp) and offered
-            and SITE_SLUG.fullmatch(slug)):
+    if not (
+        WEBHOOK_ID.fullmatch(msg_id)
+        and TIMESTAMP.fullmatch(stamp)
+        and offered
+        and SITE_SLUG.fullmatch(slug)
+    ):
         raise ApiError(401)
     signed_at = int(stamp)
     tolerance = current_app.config["SIGNATURE_TOLERANCE_SECONDS"]
@@ -163,46 +169,47 @@ def previous_answer(signed: SignedRequest) -> IdempotencyKey | None:
 
 def once(
     signed: SignedRequest,
-    work: Callable[[], tuple[dict, int]],
+    work: Callable[[Connection], tuple[dict, int]],
     retention: Category,
     keep_answer: bool = True,
+    transaction: Callable[[], AbstractContextManager[Connection]] = orm_transaction,
 ) -> tuple[dict, int]:
     """Run ``work`` and commit it with its answer, unless this message id was seen before.
 
-    The common case (a new id) costs no lookup: the answer's key is inserted in the same
-    transaction as the work, and its primary key is what detects a replay or a race with
-    another worker; the repeated work is then rolled back and the first answer returned
-    (or 409). Without ``keep_answer`` (an export page, which is personal data that must
-    not outlive an erasure) only the key is kept and a replay is answered afresh.
+    ``work`` gets the connection of the ``transaction`` it runs in. The common case (a
+    new id) costs no lookup: the answer's key is inserted in the same transaction as the
+    work, and its primary key is what detects a replay or a race with another worker;
+    the repeated work is then rolled back and the first answer returned (or 409).
+    Without ``keep_answer`` (an export page, which is personal data that must not
+    outlive an erasure) only the key is kept and a replay is answered afresh.
     """
     for _ in range(2):
         try:
-            answer, status = work()
+            with transaction() as connection:
+                answer, status = work(connection)
+                received = clock.now()
+                insert_row(
+                    connection,
+                    IdempotencyKey,
+                    site_id=signed.site.id,
+                    webhook_id=signed.webhook_id,
+                    body_digest=request_digest(signed),
+                    status=status,
+                    response=answer if keep_answer else None,
+                    created_at=received,
+                    expires_at=retention.expires(received),
+                )
+            return answer, status
         except ApiError as error:
             if error.status == 422:
                 previous_answer(signed)  # a reused id with another, invalid body is a 409
             raise
-        received = clock.now()
-        try:
-            insert_row(
-                IdempotencyKey,
-                site_id=signed.site.id,
-                webhook_id=signed.webhook_id,
-                body_digest=request_digest(signed),
-                status=status,
-                response=answer if keep_answer else None,
-                created_at=received,
-                expires_at=retention.expires(received),
-            )
-            db.session.commit()
-            return answer, status
         except IntegrityError:
-            db.session.rollback()
+            pass
         earlier = previous_answer(signed)
         if earlier is not None and earlier.response is not None:
             return earlier.response, earlier.status
         if earlier is not None:
-            answer, status = work()
-            db.session.commit()
-            return answer, status
+            with transaction() as connection:
+                return work(connection)
     raise RuntimeError("the idempotency key of this message keeps conflicting")

@@ -1,0 +1,85 @@
+"""kept answers in plain JSON; idempotency keys without rowid on SQLite
+
+A kept answer holds no personal data (an id, dates, counts), so it is no longer
+encrypted: one Fernet token fewer per request. The answers stored so far are decrypted
+with GARDIEN_DATA_KEYS (encrypted again on downgrade). On SQLite the table is rebuilt
+WITHOUT ROWID, its primary key being the table.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-26 10:40:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+from cryptography.fernet import Fernet, MultiFernet
+from flask import current_app
+
+from webhook_app.config import data_keys
+
+
+# revision identifiers, used by Alembic.
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+answers = sa.table(
+    'idempotency_keys',
+    sa.column('site_id', sa.Integer),
+    sa.column('webhook_id', sa.String),
+    sa.column('response', sa.Text),
+)
+
+
+def _rewrite_answers(change) -> None:
+    """Apply ``change`` (text -> text) to every stored answer."""
+    connection = op.get_bind()
+    rows = connection.execute(
+        sa.select(answers.c.site_id, answers.c.webhook_id, answers.c.response)
+        .where(answers.c.response.is_not(None))
+    ).all()
+    for site_id, webhook_id, response in rows:
+        connection.execute(
+            answers.update()
+            .where(answers.c.site_id == site_id, answers.c.webhook_id == webhook_id)
+            .values(response=change(response))
+        )
+
+
+def _fernet() -> MultiFernet:
+    return MultiFernet([Fernet(key) for key in data_keys(current_app.config)])
+
+
+def upgrade():
+    fernet = None
+
+    def decrypt(token: str) -> str:
+        nonlocal fernet
+        fernet = fernet or _fernet()
+        return fernet.decrypt(token.encode()).decode()
+
+    _rewrite_answers(decrypt)
+    if op.get_bind().dialect.name == 'sqlite':
+        with op.batch_alter_table(
+            'idempotency_keys', recreate='always', table_kwargs={'sqlite_with_rowid': False}
+        ) as batch_op:
+            batch_op.alter_column('response', existing_type=sa.Text(), type_=sa.JSON())
+    else:
+        op.alter_column(
+            'idempotency_keys', 'response', existing_type=sa.Text(), type_=sa.JSON(),
+            postgresql_using='response::json',
+        )
+
+
+def downgrade():
+    if op.get_bind().dialect.name == 'sqlite':
+        with op.batch_alter_table('idempotency_keys', recreate='always') as batch_op:
+            batch_op.alter_column('response', existing_type=sa.JSON(), type_=sa.Text())
+    else:
+        op.alter_column(
+            'idempotency_keys', 'response', existing_type=sa.JSON(), type_=sa.Text(),
+            postgresql_using='response::text',
+        )
+    fernet = _fernet()
+    _rewrite_answers(lambda plain: fernet.encrypt(plain.encode()).decode())

@@ -1,0 +1,87 @@
+"""The lean intake path: driver-level inserts and cookie-less sessions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from flask import session
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from webhook_app.extensions import db
+from webhook_app.models import (
+    ContactMessage,
+    IdempotencyKey,
+    core_transaction,
+    insert_row,
+    orm_transaction,
+)
+
+T0 = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+
+
+def key(webhook_id: str, **changes) -> dict:
+    return {
+        "site_id": 1, "webhook_id": webhook_id, "body_digest": "d" * 64, "status": 201,
+        "response": {"id": "x", "n": 1}, "created_at": T0, "expires_at": T0, **changes,
+    }  # fmt: skip
+
+
+def test_inserted_values_go_through_the_column_types(app):
+    """Encrypted JSON, JSON and UTC times read back through the ORM as written."""
+    personal = {"name": "Zoé", "email": "zoe@example.fr", "message": "Bonjour"}
+    with app.app_context():
+        with core_transaction() as connection:
+            insert_row(connection, IdempotencyKey, **key("msg_types"))
+            insert_row(
+                connection, ContactMessage, id="m-1", site_id=1, email_index="e" * 64,
+                form=None, personal=personal, consent=True, submitted_at=T0, received_at=T0,
+                retention="contact", expires_at=T0,
+            )  # fmt: skip
+        stored_key = db.session.get(IdempotencyKey, (1, "msg_types"))
+        message = db.session.get(ContactMessage, "m-1")
+        raw = db.session.execute(
+            select(ContactMessage.__table__.c.personal).where(ContactMessage.id == "m-1")
+        ).scalar()
+        assert stored_key.response == {"id": "x", "n": 1}
+        assert stored_key.created_at == T0
+        assert message.personal == personal
+        assert message.expires_at == T0
+        assert "Zoé" not in raw and "zoe@" not in raw
+
+
+def test_a_driver_error_is_sqlalchemys_without_the_values(app):
+    with app.app_context():
+        with core_transaction() as connection:
+            insert_row(connection, IdempotencyKey, **key("msg_twice"))
+        with pytest.raises(IntegrityError) as caught, orm_transaction() as connection:
+            insert_row(connection, IdempotencyKey, **key("msg_twice", body_digest="secret-digest"))
+        assert "secret-digest" not in str(caught.value)
+        # Nothing half-written, and the session is usable again.
+        assert db.session.scalar(select(IdempotencyKey.body_digest)) == "d" * 64
+
+
+def test_an_insert_must_name_every_column_it_writes(app):
+    """A column left to its Python default (the id here) is refused on this path."""
+    with app.app_context(), pytest.raises(ValueError, match="contact_messages"):
+        with core_transaction() as connection:
+            insert_row(
+                connection, ContactMessage, site_id=1, email_index="e" * 64, personal={},
+                submitted_at=T0, received_at=T0, retention="contact",
+            )  # fmt: skip
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_requests_without_a_session_cookie_set_none(app):
+    @app.get("/test-session/<action>")
+    def use_session(action: str):
+        if action == "set":
+            session["seen"] = True
+        return {"seen": session.get("seen", False)}
+
+    client = app.test_client()
+    response = client.get("/healthz")
+    assert "Set-Cookie" not in response.headers and "Vary" not in response.headers
+    assert client.get("/test-session/set").headers["Set-Cookie"].startswith("session=")
+    assert client.get("/test-session/read").json == {"seen": True}
