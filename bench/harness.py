@@ -84,9 +84,12 @@ def wrk(url: str, lines_file: Path, seconds: int = 8, connections: int = 8) -> R
     )
 
 
-def gardien_env(database: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """Fresh secrets and GARDIEN_* variables for a migrated SQLite ``database``, no rate limit."""
-    settings = new_secrets()
+def gardien_env(
+    database: Path, settings: dict[str, str] | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """GARDIEN_* variables for a migrated SQLite ``database``, no rate limit; fresh secrets
+    unless ``settings`` are given."""
+    settings = settings or new_secrets()
     env = {f"GARDIEN_{key}": value for key, value in settings.items()}
     env["GARDIEN_DATABASE_URL"] = f"sqlite:///{database}"
     env["GARDIEN_RATE_LIMIT"] = ""

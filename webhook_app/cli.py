@@ -17,7 +17,8 @@ from .config import ConfigError, webhook_key
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    for command in (sites_group, messages_group, clients_group, purge_command, legal_hold_group):
+    for command in (sites_group, messages_group, clients_group, purge_command,
+                    legal_hold_group):
         app.cli.add_command(command)
 
 
@@ -122,9 +123,8 @@ def messages_flag(message_id: str, reason: str) -> None:
         message = legal_hold.flag(message_id, reason, audit.cli_actor())
     except legal_hold.LegalHoldError as error:
         _fail(error)
-    click.echo(
-        f"message {message.id} under legal hold until {clock.format_rfc3339(message.expires_at)}"
-    )
+    click.echo(f"message {message.id} under legal hold until "
+               f"{clock.format_rfc3339(message.expires_at)}")
 
 
 @messages_group.command("unflag")
@@ -140,35 +140,22 @@ def messages_unflag(message_id: str) -> None:
 
 @messages_group.command("to-client")
 @click.argument("message_id")
-@click.option(
-    "--field",
-    "fields",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Client field (siret, role, phone, address, …); repeatable.",
-)
+@click.option("--field", "fields", multiple=True, metavar="NAME=VALUE",
+              help="Client field (siret, role, phone, address, …); repeatable.")
 def messages_to_client(message_id: str, fields: tuple[str, ...]) -> None:
     """Turn a message into a client relationship (it then follows the client rules)."""
     try:
         client = clients.from_message(message_id, audit.cli_actor(), _pairs(fields))
     except clients.ClientError as error:
         _fail(error)
-    click.echo(
-        f"client {client.id}; anonymised on "
-        f"{clock.format_rfc3339(client.anonymise_at)} unless there is new activity"
-    )
+    click.echo(f"client {client.id}; anonymised on "
+               f"{clock.format_rfc3339(client.anonymise_at)} unless there is new activity")
 
 
 @messages_group.command("rectify")
 @click.argument("message_id")
-@click.option(
-    "--field",
-    "fields",
-    multiple=True,
-    required=True,
-    metavar="NAME=VALUE",
-    help="Corrected field (name, email, company, message); repeatable.",
-)
+@click.option("--field", "fields", multiple=True, required=True, metavar="NAME=VALUE",
+              help="Corrected field (name, email, company, message); repeatable.")
 def messages_rectify(message_id: str, fields: tuple[str, ...]) -> None:
     """Correct a message at its author's request."""
     try:
@@ -200,33 +187,20 @@ def clients_show(client_id: str) -> None:
     else:
         click.echo(f"  anonymised on: {clock.format_rfc3339(client.anonymise_at)}")
     for quote in client.quotes:
-        click.echo(
-            f"  quote {quote.id} {quote.number} {quote.issued_on.date()} "
-            f"{quote.amount_cents / 100:.2f} {quote.status}"
-        )
+        click.echo(f"  quote {quote.id} {quote.number} {quote.issued_on.date()} "
+                   f"{quote.amount_cents / 100:.2f} {quote.status}")
     for invoice in client.invoices:
-        paid = (
-            f"paid {invoice.paid_on.date()} ({invoice.payment_method})"
-            if invoice.paid_on
+        paid = f"paid {invoice.paid_on.date()} ({invoice.payment_method})" if invoice.paid_on \
             else f"unpaid, {invoice.reminders_sent} reminder(s)"
-        )
-        click.echo(
-            f"  invoice {invoice.id} {invoice.number} {invoice.issued_on.date()} "
-            f"{invoice.amount_cents / 100:.2f} {paid}; kept until "
-            f"{invoice.expires_at.date()}"
-        )
+        click.echo(f"  invoice {invoice.id} {invoice.number} {invoice.issued_on.date()} "
+                   f"{invoice.amount_cents / 100:.2f} {paid}; kept until "
+                   f"{invoice.expires_at.date()}")
 
 
 @clients_group.command("rectify")
 @click.argument("client_id")
-@click.option(
-    "--field",
-    "fields",
-    multiple=True,
-    required=True,
-    metavar="NAME=VALUE",
-    help=f"One of {', '.join(clients.CLIENT_FIELDS)}; repeatable.",
-)
+@click.option("--field", "fields", multiple=True, required=True, metavar="NAME=VALUE",
+              help=f"One of {', '.join(clients.CLIENT_FIELDS)}; repeatable.")
 def clients_rectify(client_id: str, fields: tuple[str, ...]) -> None:
     """Correct a client record (the SIRET number is checked)."""
     try:

@@ -100,11 +100,8 @@ def from_message(message_id: str, actor: str, extra: dict[str, str] | None = Non
     message.retention = "client"
     message.expires_at = None
     audit.record(
-        "message.to_client",
-        actor=actor,
-        record_ids=[message.id, client.id],
-        site_id=message.site_id,
-        subject=message.email_index,
+        "message.to_client", actor=actor, record_ids=[message.id, client.id],
+        site_id=message.site_id, subject=message.email_index,
     )
     db.session.commit()
     return client
@@ -120,12 +117,8 @@ def rectify(client_id: str, changes: dict[str, str | None], actor: str) -> Clien
     if cleaned.get("email"):
         client.email_index = email_index(cleaned["email"])
     audit.record(
-        "client.rectify",
-        actor=actor,
-        record_ids=[client.id],
-        site_id=client.site_id,
-        subject=client.email_index,
-        detail="fields: " + ", ".join(sorted(cleaned)),
+        "client.rectify", actor=actor, record_ids=[client.id], site_id=client.site_id,
+        subject=client.email_index, detail="fields: " + ", ".join(sorted(cleaned)),
     )
     db.session.commit()
     return client

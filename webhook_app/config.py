@@ -49,9 +49,7 @@ DEFAULTS = {
 }
 # Environment variables are read as text; these settings are numbers.
 INTEGER_SETTINGS = (
-    "SIGNATURE_TOLERANCE_SECONDS",
-    "SITE_CACHE_SECONDS",
-    "SQLITE_WAL_AUTOCHECKPOINT",
+    "SIGNATURE_TOLERANCE_SECONDS", "SITE_CACHE_SECONDS", "SQLITE_WAL_AUTOCHECKPOINT"
 )
 
 

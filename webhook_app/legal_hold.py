@@ -48,10 +48,7 @@ def flag(message_id: str, reason: str, actor: str) -> ContactMessage:
     message.retention = "legal_hold"
     message.expires_at = policy.current()["legal_hold"].expires(now)
     audit.record(
-        "message.flag",
-        actor=actor,
-        record_ids=[message.id],
-        site_id=message.site_id,
+        "message.flag", actor=actor, record_ids=[message.id], site_id=message.site_id,
         subject=message.email_index,
     )
     db.session.commit()
@@ -69,10 +66,7 @@ def unflag(message_id: str, actor: str) -> ContactMessage:
     message.retention = "contact"
     message.expires_at = policy.current()["contact"].expires(message.received_at)
     audit.record(
-        "message.unflag",
-        actor=actor,
-        record_ids=[message.id],
-        site_id=message.site_id,
+        "message.unflag", actor=actor, record_ids=[message.id], site_id=message.site_id,
         subject=message.email_index,
     )
     db.session.commit()
@@ -118,10 +112,7 @@ def export_bundle(message_id: str, target: Path, actor: str) -> dict:
         bundle.writestr(MANIFEST, manifest_bytes)
         bundle.writestr(SIGNATURE, _signer().get_signature(manifest_bytes))
     audit.record(
-        "legal_hold.export",
-        actor=actor,
-        record_ids=[message.id],
-        site_id=message.site_id,
+        "legal_hold.export", actor=actor, record_ids=[message.id], site_id=message.site_id,
         subject=message.email_index,
     )
     db.session.commit()

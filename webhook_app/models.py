@@ -76,11 +76,7 @@ def insert_row(connection: Connection, model: type[db.Model], **values) -> None:
         cursor.execute(statement.sql, params)
     except dialect.loaded_dbapi.Error as error:
         raise DBAPIError.instance(
-            statement.sql,
-            None,
-            error,
-            dialect.loaded_dbapi.Error,
-            hide_parameters=True,
+            statement.sql, None, error, dialect.loaded_dbapi.Error, hide_parameters=True,
             dialect=dialect,
         ) from None
     finally:
@@ -191,8 +187,7 @@ class ContactMessage(db.Model):
         # Partial: most messages never become a client's, and a purge of a million of
         # them should not have to maintain an index of a million NULLs.
         Index(
-            "ix_contact_messages_client_id",
-            "client_id",
+            "ix_contact_messages_client_id", "client_id",
             sqlite_where=text("client_id IS NOT NULL"),
             postgresql_where=text("client_id IS NOT NULL"),
         ),

@@ -18,19 +18,15 @@ UNITS = {
 }
 STARTS = {
     "fr": {
-        "receipt": "à la réception",
-        "flag": "au signalement",
+        "receipt": "à la réception", "flag": "au signalement",
         "last_activity": "à la dernière activité (message, devis, facture, règlement)",
-        "invoice_date": "à la date de la facture",
-        "visit": "à la visite",
+        "invoice_date": "à la date de la facture", "visit": "à la visite",
         "event": "à l'événement",
     },
     "en": {
-        "receipt": "from receipt",
-        "flag": "from the flag",
+        "receipt": "from receipt", "flag": "from the flag",
         "last_activity": "from the last activity (message, quote, invoice, payment)",
-        "invoice_date": "from the invoice date",
-        "visit": "from the visit",
+        "invoice_date": "from the invoice date", "visit": "from the visit",
         "event": "from the event",
     },
 }
@@ -39,15 +35,8 @@ AT_END = {
     "en": {"delete": "deletion", "anonymise": "anonymisation"},
 }
 HEADINGS = {
-    "fr": (
-        "Données",
-        "Finalité",
-        "Base légale",
-        "Durée",
-        "Point de départ",
-        "À l'issue",
-        "Destinataires",
-    ),
+    "fr": ("Données", "Finalité", "Base légale", "Durée", "Point de départ", "À l'issue",
+           "Destinataires"),
     "en": ("Data", "Purpose", "Legal basis", "Period", "Starts", "At the end", "Recipients"),
 }
 
@@ -104,7 +93,7 @@ def _category(category: Category, language: str) -> dict:
 
 def _table(categories: list[dict], language: str) -> str:
     """An HTML table, every value escaped, ready for the plugin's privacy page."""
-    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in ("", *HEADINGS[language]))
+    head = "".join(f"<th scope=\"col\">{escape(h)}</th>" for h in ("", *HEADINGS[language]))
     rows = []
     for entry in categories:
         cells = [
@@ -117,14 +106,10 @@ def _table(categories: list[dict], language: str) -> str:
             escape(", ".join(f"{r['name']} ({r['country']})" for r in entry["recipients"])),
         ]
         rows.append(
-            f'<tr><th scope="row">{escape(entry["label"])}</th>'
-            + "".join(f"<td>{cell}</td>" for cell in cells)
-            + "</tr>"
+            f"<tr><th scope=\"row\">{escape(entry['label'])}</th>"
+            + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
         )
     return (
-        '<table class="gardien-retention"><thead><tr>'
-        + head
-        + "</tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
+        "<table class=\"gardien-retention\"><thead><tr>" + head + "</tr></thead><tbody>"
+        + "".join(rows) + "</tbody></table>"
     )

@@ -39,85 +39,33 @@ COMPONENTS = {
 
 # (path, method, summary, request schema, success status, answer schema)
 SIGNED_OPERATIONS = [
-    (
-        "/v1/contact",
-        "post",
-        "Store a contact-form submission (limit 64 KiB).",
-        "ContactSubmission",
-        201,
-        "ContactAccepted",
-    ),
-    (
-        "/v1/privacy/export",
-        "post",
-        "One page (100 items) of a WordPress personal-data export (limit 16 KiB).",
-        "PrivacyRequest",
-        200,
-        "ExportPage",
-    ),
-    (
-        "/v1/privacy/erase",
-        "post",
-        "Erase one page of what may be erased; explain what is kept (limit 16 KiB).",
-        "PrivacyRequest",
-        200,
-        "ErasePage",
-    ),
-    (
-        "/v1/stats/events",
-        "post",
-        "Page views (at most 500, limit 1 MiB): partial acceptance, IP and user agent forgotten.",
-        "EventBatch",
-        202,
-        "EventsAccepted",
-    ),
-    (
-        "/v1/stats/summary",
-        "get",
-        "Visits, visitors, pages, countries, channels, referrers and "
-        "site searches between two dates (inclusive), from the daily rollups.",
-        None,
-        200,
-        "Summary",
-    ),
-    (
-        "/v1/policy",
-        "get",
-        "The retention policy as published (French, or ?lang=en).",
-        None,
-        200,
-        "Policy",
-    ),
-    (
-        "/v1/status",
-        "get",
-        "Counts and purge times for the plugin's admin page.",
-        None,
-        200,
-        "Status",
-    ),
+    ("/v1/contact", "post", "Store a contact-form submission (limit 64 KiB).",
+     "ContactSubmission", 201, "ContactAccepted"),
+    ("/v1/privacy/export", "post",
+     "One page (100 items) of a WordPress personal-data export (limit 16 KiB).",
+     "PrivacyRequest", 200, "ExportPage"),
+    ("/v1/privacy/erase", "post",
+     "Erase one page of what may be erased; explain what is kept (limit 16 KiB).",
+     "PrivacyRequest", 200, "ErasePage"),
+    ("/v1/stats/events", "post",
+     "Page views (at most 500, limit 1 MiB): partial acceptance, IP and user agent forgotten.",
+     "EventBatch", 202, "EventsAccepted"),
+    ("/v1/stats/summary", "get", "Visits, visitors, pages, countries, channels, referrers and "
+     "site searches between two dates (inclusive), from the daily rollups.",
+     None, 200, "Summary"),
+    ("/v1/policy", "get", "The retention policy as published (French, or ?lang=en).",
+     None, 200, "Policy"),
+    ("/v1/status", "get", "Counts and purge times for the plugin's admin page.",
+     None, 200, "Status"),
 ]
 QUERIES = {
-    "/v1/policy": [
-        {
-            "in": "query",
-            "name": "lang",
-            "required": False,
-            "schema": {"type": "string", "enum": ["fr", "en"]},
-        }
-    ],
+    "/v1/policy": [{"in": "query", "name": "lang", "required": False,
+                    "schema": {"type": "string", "enum": ["fr", "en"]}}],
     "/v1/stats/summary": [
-        {
-            "in": "query",
-            "name": name,
-            "required": True,
-            "schema": {"type": "string", "format": "date"},
-            "description": text,
-        }
-        for name, text in (
-            ("from", "First day (YYYY-MM-DD, inclusive)."),
-            ("to", "Last day (YYYY-MM-DD, inclusive)."),
-        )
+        {"in": "query", "name": name, "required": True,
+         "schema": {"type": "string", "format": "date"}, "description": text}
+        for name, text in (("from", "First day (YYYY-MM-DD, inclusive)."),
+                           ("to", "Last day (YYYY-MM-DD, inclusive)."))
     ],
 }
 
@@ -156,21 +104,12 @@ def build() -> dict:
     }
     spec.components.security_scheme(
         "webhookSignature",
-        {
-            "type": "apiKey",
-            "in": "header",
-            "name": "webhook-signature",
-            "description": "Standard Webhooks signature; see the headers of each operation.",
-        },
+        {"type": "apiKey", "in": "header", "name": "webhook-signature",
+         "description": "Standard Webhooks signature; see the headers of each operation."},
     )
     parameters = [
-        {
-            "in": "header",
-            "name": name,
-            "required": name != "X-WP-Site",
-            "schema": {"type": "string"},
-            "description": text,
-        }
+        {"in": "header", "name": name, "required": name != "X-WP-Site",
+         "schema": {"type": "string"}, "description": text}
         for name, text in headers.items()
     ]
     for path, method, summary, request, status, answer in SIGNED_OPERATIONS:

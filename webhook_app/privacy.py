@@ -26,39 +26,20 @@ RECTIFIABLE = ("name", "email", "company", "message")
 TEXTS = {
     "fr": {
         "contact-messages": (
-            "Messages de contact",
-            "Messages envoyés par le formulaire de contact.",
+            "Messages de contact", "Messages envoyés par le formulaire de contact."
         ),
         "client": ("Fiche client", "Identité et coordonnées de la relation client."),
         "quotes": ("Devis", "Devis adressés."),
         "invoices": ("Factures", "Factures, règlements et relances."),
-        "form": "Formulaire",
-        "received": "Reçu le",
-        "name": "Nom",
-        "email": "Adresse e-mail",
-        "company": "Entreprise",
-        "message": "Message",
-        "ip": "Adresse IP",
-        "page": "Page",
-        "consent": "Consentement",
-        "kept_until": "Conservé jusqu'au",
-        "legal_hold": "Conservation légale",
-        "yes": "oui",
-        "no": "non",
-        "siret": "SIRET",
-        "role": "Fonction",
-        "phone": "Téléphone",
-        "address": "Adresse postale",
-        "last_activity": "Dernière activité",
-        "anonymise_on": "Anonymisé le",
-        "number": "Numéro",
-        "date": "Date",
-        "amount": "Montant (EUR)",
-        "status": "Statut",
-        "paid_on": "Réglée le",
-        "payment_method": "Mode de règlement",
-        "reminders": "Relances envoyées",
-        "client_messages": "suit la fiche client",
+        "form": "Formulaire", "received": "Reçu le", "name": "Nom", "email": "Adresse e-mail",
+        "company": "Entreprise", "message": "Message", "ip": "Adresse IP", "page": "Page",
+        "consent": "Consentement", "kept_until": "Conservé jusqu'au",
+        "legal_hold": "Conservation légale", "yes": "oui", "no": "non",
+        "siret": "SIRET", "role": "Fonction", "phone": "Téléphone", "address": "Adresse postale",
+        "last_activity": "Dernière activité", "anonymise_on": "Anonymisé le",
+        "number": "Numéro", "date": "Date", "amount": "Montant (EUR)", "status": "Statut",
+        "paid_on": "Réglée le", "payment_method": "Mode de règlement",
+        "reminders": "Relances envoyées", "client_messages": "suit la fiche client",
         "held": "{n} message(s) conservé(s) jusqu'au {date} : signalé(s) pour contenu "
         "illicite, à la disposition des autorités compétentes (obligation légale).",
         "invoices_kept": "{n} facture(s) conservée(s) jusqu'au {date} : obligation comptable "
@@ -71,33 +52,15 @@ TEXTS = {
         "client": ("Client record", "Identity and contact details of the client relationship."),
         "quotes": ("Quotes", "Quotes sent."),
         "invoices": ("Invoices", "Invoices, payments and reminders."),
-        "form": "Form",
-        "received": "Received",
-        "name": "Name",
-        "email": "E-mail address",
-        "company": "Company",
-        "message": "Message",
-        "ip": "IP address",
-        "page": "Page",
-        "consent": "Consent",
-        "kept_until": "Kept until",
-        "legal_hold": "Legal hold",
-        "yes": "yes",
-        "no": "no",
-        "siret": "SIRET",
-        "role": "Role",
-        "phone": "Phone",
-        "address": "Postal address",
-        "last_activity": "Last activity",
-        "anonymise_on": "Anonymised on",
-        "number": "Number",
-        "date": "Date",
-        "amount": "Amount (EUR)",
-        "status": "Status",
-        "paid_on": "Paid on",
-        "payment_method": "Payment method",
-        "reminders": "Reminders sent",
-        "client_messages": "follows the client record",
+        "form": "Form", "received": "Received", "name": "Name", "email": "E-mail address",
+        "company": "Company", "message": "Message", "ip": "IP address", "page": "Page",
+        "consent": "Consent", "kept_until": "Kept until",
+        "legal_hold": "Legal hold", "yes": "yes", "no": "no",
+        "siret": "SIRET", "role": "Role", "phone": "Phone", "address": "Postal address",
+        "last_activity": "Last activity", "anonymise_on": "Anonymised on",
+        "number": "Number", "date": "Date", "amount": "Amount (EUR)", "status": "Status",
+        "paid_on": "Paid on", "payment_method": "Payment method",
+        "reminders": "Reminders sent", "client_messages": "follows the client record",
         "held": "{n} message(s) kept until {date}: flagged for illegal content, kept at the "
         "disposal of the competent authorities (legal obligation).",
         "invoices_kept": "{n} invoice(s) kept until {date}: accounting obligation (French "
@@ -142,8 +105,7 @@ def _clients(person: Person):
 
 def _quotes(person: Person):
     return (
-        select(Quote)
-        .join(Client)
+        select(Quote).join(Client)
         .where(Client.site_id == person.site_id, Client.email_index == person.index)
         .order_by(Quote.issued_on, Quote.id)
     )
@@ -151,8 +113,7 @@ def _quotes(person: Person):
 
 def _invoices(person: Person):
     return (
-        select(Invoice)
-        .join(Client)
+        select(Invoice).join(Client)
         .where(Client.site_id == person.site_id, Client.email_index == person.index)
         .order_by(Invoice.issued_on, Invoice.id)
     )
@@ -178,87 +139,59 @@ def export_page(site_id: int, email: str, page: int, actor: str) -> dict:
             label, description = texts[group_id]
             for row in rows:
                 item_id, data = describe(row)
-                items.append(
-                    {
-                        "group_id": group_id,
-                        "group_label": label,
-                        "group_description": description,
-                        "item_id": item_id,
-                        "data": data,
-                    }
-                )
+                items.append({
+                    "group_id": group_id, "group_label": label,
+                    "group_description": description, "item_id": item_id, "data": data,
+                })
             room -= len(rows)
         skip = max(0, skip - size)
     audit.record(
-        "privacy.export",
-        actor=actor,
-        site_id=site_id,
-        subject=person.index,
-        record_ids=[item["item_id"] for item in items],
-        detail=f"page {page}",
+        "privacy.export", actor=actor, site_id=site_id, subject=person.index,
+        record_ids=[item["item_id"] for item in items], detail=f"page {page}",
     )
     return {"data": items, "done": page * PAGE_SIZE >= total}
 
 
 def _pairs(texts: dict, pairs: list[tuple[str, object]]) -> list[dict]:
     return [
-        {"name": texts[key], "value": "" if value is None else str(value)} for key, value in pairs
+        {"name": texts[key], "value": "" if value is None else str(value)}
+        for key, value in pairs
     ]
 
 
 def _message_item(message: ContactMessage, texts: dict) -> tuple[str, list[dict]]:
     personal = message.personal
     # Extra form fields keep their own names: they are not labels of ours.
-    extra = [
-        {"name": key, "value": str(value)} for key, value in (personal.get("fields") or {}).items()
-    ]
+    extra = [{"name": key, "value": str(value)}
+             for key, value in (personal.get("fields") or {}).items()]
     if message.client_id is not None:
         kept = texts["client_messages"]
     else:
         kept = _date(message.expires_at)
     held = (
-        f"{texts['yes']} ({_date(message.legal_hold_at)})" if message.legal_hold_at else texts["no"]
+        f"{texts['yes']} ({_date(message.legal_hold_at)})"
+        if message.legal_hold_at else texts["no"]
     )
-    data = (
-        _pairs(
-            texts,
-            [
-                ("form", message.form),
-                ("received", clock.format_rfc3339(message.received_at)),
-                ("name", personal["name"]),
-                ("email", personal["email"]),
-                ("company", personal.get("company")),
-                ("message", personal["message"]),
-                ("ip", personal.get("ip")),
-                ("page", personal.get("page")),
-            ],
-        )
-        + extra
-        + _pairs(
-            texts,
-            [
-                ("consent", texts["yes"] if message.consent else texts["no"]),
-                ("kept_until", kept),
-                ("legal_hold", held),
-            ],
-        )
-    )
+    data = _pairs(texts, [
+        ("form", message.form), ("received", clock.format_rfc3339(message.received_at)),
+        ("name", personal["name"]), ("email", personal["email"]),
+        ("company", personal.get("company")), ("message", personal["message"]),
+        ("ip", personal.get("ip")), ("page", personal.get("page")),
+    ]) + extra + _pairs(texts, [
+        ("consent", texts["yes"] if message.consent else texts["no"]),
+        ("kept_until", kept), ("legal_hold", held),
+    ])
     return f"contact-{message.id}", data
 
 
 def _client_item(client: Client, texts: dict) -> tuple[str, list[dict]]:
     personal = client.personal
-    data = _pairs(
-        texts,
-        [
-            *(
-                (key, personal.get(key))
-                for key in ("name", "company", "siret", "role", "phone", "email", "address")
-            ),
-            ("last_activity", _date(client.last_activity_at)),
-            ("anonymise_on", _date(client.anonymise_at)),
-        ],
-    )
+    data = _pairs(texts, [
+        *((key, personal.get(key)) for key in
+          ("name", "company", "siret", "role", "phone", "email", "address")),
+        ("last_activity", _date(client.last_activity_at)),
+        ("anonymise_on", _date(client.anonymise_at)),
+    ])
     return f"client-{client.id}", data
 
 
@@ -267,32 +200,21 @@ def _amount(cents: int) -> str:
 
 
 def _quote_item(quote: Quote, texts: dict) -> tuple[str, list[dict]]:
-    data = _pairs(
-        texts,
-        [
-            ("number", quote.number),
-            ("date", _date(quote.issued_on)),
-            ("amount", _amount(quote.amount_cents)),
-            ("status", quote.status),
-            ("anonymise_on", _date(quote.client.anonymise_at)),
-        ],
-    )
+    data = _pairs(texts, [
+        ("number", quote.number), ("date", _date(quote.issued_on)),
+        ("amount", _amount(quote.amount_cents)), ("status", quote.status),
+        ("anonymise_on", _date(quote.client.anonymise_at)),
+    ])
     return f"quote-{quote.id}", data
 
 
 def _invoice_item(invoice: Invoice, texts: dict) -> tuple[str, list[dict]]:
-    data = _pairs(
-        texts,
-        [
-            ("number", invoice.number),
-            ("date", _date(invoice.issued_on)),
-            ("amount", _amount(invoice.amount_cents)),
-            ("paid_on", _date(invoice.paid_on)),
-            ("payment_method", invoice.payment_method),
-            ("reminders", invoice.reminders_sent),
-            ("kept_until", _date(invoice.expires_at)),
-        ],
-    )
+    data = _pairs(texts, [
+        ("number", invoice.number), ("date", _date(invoice.issued_on)),
+        ("amount", _amount(invoice.amount_cents)), ("paid_on", _date(invoice.paid_on)),
+        ("payment_method", invoice.payment_method), ("reminders", invoice.reminders_sent),
+        ("kept_until", _date(invoice.expires_at)),
+    ])
     return f"invoice-{invoice.id}", data
 
 
@@ -322,15 +244,9 @@ def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
     if message_ids:
         db.session.execute(delete(ContactMessage).where(ContactMessage.id.in_(message_ids)))
     room = PAGE_SIZE - len(message_ids)
-    clients = (
-        list(
-            db.session.scalars(
-                select(Client).where(Client.id.in_(client_ids.order_by(Client.id).limit(room)))
-            )
-        )
-        if room
-        else []
-    )
+    clients = list(db.session.scalars(
+        select(Client).where(Client.id.in_(client_ids.order_by(Client.id).limit(room)))
+    )) if room else []
     invoices = [invoice for client in clients for invoice in client.invoices]
     messages = _kept(texts["invoices_kept"], [invoice.expires_at for invoice in invoices])
     if clients:
@@ -339,23 +255,17 @@ def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
         db.session.scalar(select(func.count()).select_from(query.subquery()))
         for query in (erasable, client_ids)
     )
-    held = list(
-        db.session.scalars(
-            select(ContactMessage.expires_at).where(mine, ContactMessage.legal_hold_at.is_not(None))
-        )
-    )
+    held = list(db.session.scalars(
+        select(ContactMessage.expires_at).where(mine, ContactMessage.legal_hold_at.is_not(None))
+    ))
     if not left:
         messages += _kept(texts["held"], held)
     removed = [*message_ids, *(client.id for client in clients)]
     if not removed and not messages:
         messages.append(texts["nothing"])
     audit.record(
-        "privacy.erase",
-        actor=actor,
-        site_id=site_id,
-        subject=person.index,
-        record_ids=removed,
-        detail=f"page {page}",
+        "privacy.erase", actor=actor, site_id=site_id, subject=person.index,
+        record_ids=removed, detail=f"page {page}",
     )
     return {
         "items_removed": bool(removed),
@@ -388,12 +298,8 @@ def rectify_message(message_id: str, changes: dict[str, str], actor: str) -> Con
         message.email_index = email_index(changes["email"])
     message.personal = {**message.personal, **changes}
     audit.record(
-        "message.rectify",
-        actor=actor,
-        record_ids=[message.id],
-        site_id=message.site_id,
-        subject=message.email_index,
-        detail="fields: " + ", ".join(sorted(changes)),
+        "message.rectify", actor=actor, record_ids=[message.id], site_id=message.site_id,
+        subject=message.email_index, detail="fields: " + ", ".join(sorted(changes)),
     )
     db.session.commit()
     return message

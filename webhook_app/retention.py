@@ -105,39 +105,15 @@ def anonymised_identity(client_id: str) -> dict:
 
 MESSAGE_KEY = (ContactMessage.id,)
 RULES = (
-    Rule(
-        "contact",
-        "delete",
-        ContactMessage,
-        ContactMessage.expires_at,
-        MESSAGE_KEY,
-        also=ContactMessage.retention == "contact",
-    ),
-    Rule(
-        "legal_hold",
-        "delete",
-        ContactMessage,
-        ContactMessage.expires_at,
-        MESSAGE_KEY,
-        also=ContactMessage.retention == "legal_hold",
-    ),
-    Rule(
-        "client",
-        "anonymise",
-        Client,
-        Client.anonymise_at,
-        (Client.id,),
-        also=Client.anonymised_at.is_(None),
-        anonymise=_anonymise_clients,
-    ),
+    Rule("contact", "delete", ContactMessage, ContactMessage.expires_at, MESSAGE_KEY,
+         also=ContactMessage.retention == "contact"),
+    Rule("legal_hold", "delete", ContactMessage, ContactMessage.expires_at, MESSAGE_KEY,
+         also=ContactMessage.retention == "legal_hold"),
+    Rule("client", "anonymise", Client, Client.anonymise_at, (Client.id,),
+         also=Client.anonymised_at.is_(None), anonymise=_anonymise_clients),
     Rule("invoice", "delete", Invoice, Invoice.expires_at, (Invoice.id,)),
-    Rule(
-        "idempotency_key",
-        "delete",
-        IdempotencyKey,
-        IdempotencyKey.expires_at,
-        (IdempotencyKey.site_id, IdempotencyKey.webhook_id),
-    ),
+    Rule("idempotency_key", "delete", IdempotencyKey, IdempotencyKey.expires_at,
+         (IdempotencyKey.site_id, IdempotencyKey.webhook_id)),
     Rule("audit", "delete", AuditEntry, AuditEntry.expires_at, (AuditEntry.id,)),
 )
 
@@ -168,10 +144,7 @@ def _run(rule: Rule, now: datetime, chunk: int) -> int:
     done = 0
     while keys := rule.take(now, chunk):
         audit.record(
-            f"purge.{rule.name}",
-            actor=ACTOR,
-            count=len(keys),
-            detail=rule.action,
+            f"purge.{rule.name}", actor=ACTOR, count=len(keys), detail=rule.action,
             record_ids=keys,
         )
         db.session.commit()
@@ -196,8 +169,7 @@ def exclusive(name: str) -> Iterator[bool]:
         if acquired:
             db.session.rollback()
             db.session.execute(
-                update(Lease)
-                .where(Lease.name == name, Lease.holder == holder)
+                update(Lease).where(Lease.name == name, Lease.holder == holder)
                 .values(holder=None, until=0.0)
             )
             db.session.commit()

@@ -80,7 +80,9 @@ class ContactSubmissionSchema(StrictSchema):
     name = fields.String(required=True, validate=[validate.Length(min=1, max=200), not_blank])
     email = TrimmedEmail(required=True, validate=validate.Length(max=254))
     company = fields.String(validate=validate.Length(max=200), allow_none=True)
-    message = fields.String(required=True, validate=[validate.Length(min=1, max=20_000), not_blank])
+    message = fields.String(
+        required=True, validate=[validate.Length(min=1, max=20_000), not_blank]
+    )
     ip = fields.IP(allow_none=True)
     page = fields.String(
         validate=[

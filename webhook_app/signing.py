@@ -106,12 +106,8 @@ def verify(headers, body: bytes, target: str) -> SignedRequest:
     stamp = headers.get("webhook-timestamp", "")
     offered = headers.get("webhook-signature", "")
     slug = headers.get("X-WP-Site") or DEFAULT_SITE
-    if not (
-        WEBHOOK_ID.fullmatch(msg_id)
-        and TIMESTAMP.fullmatch(stamp)
-        and offered
-        and SITE_SLUG.fullmatch(slug)
-    ):
+    if not (WEBHOOK_ID.fullmatch(msg_id) and TIMESTAMP.fullmatch(stamp) and offered
+            and SITE_SLUG.fullmatch(slug)):
         raise ApiError(401)
     signed_at = int(stamp)
     tolerance = current_app.config["SIGNATURE_TOLERANCE_SECONDS"]

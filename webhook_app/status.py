@@ -23,23 +23,25 @@ def next_purge(now: datetime, at: str) -> datetime:
 
 def site_status(site_id: int, slug: str) -> dict:
     """Counts of what is held for a site, and when the purge last ran and runs next."""
-
     def count(model, *conditions) -> int:
         return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
 
-    last = db.session.scalar(select(func.max(AuditEntry.at)).where(AuditEntry.action == PURGE_RUN))
+    last = db.session.scalar(
+        select(func.max(AuditEntry.at)).where(AuditEntry.action == PURGE_RUN)
+    )
     now = clock.now()
     return {
         "version": __version__,
         "site": slug,
         "messages": count(ContactMessage, ContactMessage.site_id == site_id),
         "legal_holds": count(
-            ContactMessage,
-            ContactMessage.site_id == site_id,
+            ContactMessage, ContactMessage.site_id == site_id,
             ContactMessage.legal_hold_at.is_not(None),
         ),
         "clients": count(Client, Client.site_id == site_id, Client.anonymised_at.is_(None)),
         "stats_events": count(StatsEvent, StatsEvent.site_id == site_id),
         "last_purge_at": None if last is None else clock.format_rfc3339(last),
-        "next_purge_at": clock.format_rfc3339(next_purge(now, current_app.config["PURGE_AT"])),
+        "next_purge_at": clock.format_rfc3339(
+            next_purge(now, current_app.config["PURGE_AT"])
+        ),
     }

@@ -91,13 +91,8 @@ def receive(site_id: int, page_views: list, now: datetime | None = None) -> dict
             salt = throwaway
         try:
             visit = derive(
-                event["url"],
-                event.get("ip"),
-                event.get("user_agent"),
-                event.get("referrer"),
-                None,
-                salt,
-                site,
+                event["url"], event.get("ip"), event.get("user_agent"), event.get("referrer"),
+                None, salt, site,
             )
         except ValueError:
             # Only the URL can fail, and the message of that error names no value.

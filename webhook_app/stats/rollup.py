@@ -92,7 +92,9 @@ def roll_day(site_id: int, day: date, changes: int) -> None:
     """
     in_day = _in_day(site_id, day)
     hashes = func.count(distinct(StatsEvent.visitor_hash))
-    visits, visitors = db.session.execute(select(func.count(), hashes).where(*in_day)).one()
+    visits, visitors = db.session.execute(
+        select(func.count(), hashes).where(*in_day)
+    ).one()
     rows = []
     for dimension, column in DIMENSIONS.items():
         query = select(column, func.count(), hashes).where(*in_day).group_by(column)

@@ -168,8 +168,7 @@ class CountryVisitsSchema(StrictSchema):
     """Visits from one country."""
 
     country = fields.String(
-        required=True,
-        allow_none=True,
+        required=True, allow_none=True,
         metadata={"description": "ISO 3166-1 alpha-2; null when unknown."},
     )
     visits = fields.Integer(required=True)

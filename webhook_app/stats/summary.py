@@ -75,11 +75,8 @@ def summary(site_id: int, date_from: date, date_to: date) -> dict:
         "visits": sum(counts.visits for counts in days.values()),
         "visitors": sum(counts.visitors for counts in days.values()),
         "days": [
-            {
-                "date": day.isoformat(),
-                "visits": days[day].visits if day in days else 0,
-                "visitors": days[day].visitors if day in days else 0,
-            }
+            {"date": day.isoformat(), "visits": days[day].visits if day in days else 0,
+             "visitors": days[day].visitors if day in days else 0}
             for day in every_day
         ],  # fmt: skip
     }
