@@ -57,7 +57,9 @@ def parse_json(body: bytes) -> object:
     """
     try:
         value = json.loads(body.decode("utf-8"), parse_constant=_no_constants)
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        # Strict UTF-8 holds no surrogates: only a \u escape can have made one.
+        if b"\\u" in body:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (UnicodeError, ValueError, RecursionError):
         # JSONDecodeError and the int-conversion limit are ValueErrors.
         raise ApiError(400) from None

@@ -16,7 +16,11 @@ class CookieSessions(SecureCookieSessionInterface):
     """:class:`SecureCookieSessionInterface` that skips the work when there is no cookie."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        # The raw header first: parsing the cookies of every request costs more than this.
+        if app.secret_key and (
+            "HTTP_COOKIE" not in request.environ
+            or not request.cookies.get(self.get_cookie_name(app))
+        ):
             return self.session_class()
         return super().open_session(app, request)
 
