@@ -40,7 +40,10 @@ def new_uuid() -> str:
 
 @contextmanager
 def orm_transaction() -> Iterator[Connection]:
-    """The ORM session's transaction, as a connection; committed with the session."""
+    """The ORM session's transaction, as a connection; committed with the session.
+
+    The work inside must not commit on its own: that would close the connection.
+    """
     connection = db.session.connection()
     try:
         yield connection
