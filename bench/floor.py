@@ -35,12 +35,9 @@ def create_app() -> Flask:
     fernet = Fernet(os.environ["GARDIEN_DATA_KEYS"].split(",")[0])
     index_key = os.environ["GARDIEN_INDEX_KEY"].encode()
     database = sqlite3.connect(os.environ["GARDIEN_DATABASE_URL"].removeprefix("sqlite:///"))
-    for pragma in (
-        "journal_mode=WAL",
-        "busy_timeout=30000",
-        "synchronous=NORMAL",
-        "wal_autocheckpoint=10000",
-    ):
+    # The service's own settings (webhook_app/extensions.py).
+    for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON",
+                   "synchronous=NORMAL", "cache_size=-32768"):
         database.execute(f"PRAGMA {pragma}")
 
     @app.post("/v1/contact")

@@ -11,7 +11,6 @@ import pytest
 
 from webhook_app import create_app
 from webhook_app.config import ConfigError, new_secrets, write_instance_config
-from webhook_app.extensions import db
 
 
 def clear_gardien_env(monkeypatch) -> None:
@@ -96,17 +95,4 @@ def test_numeric_settings_from_the_environment(monkeypatch):
     assert create_app(new_secrets()).config["SIGNATURE_TOLERANCE_SECONDS"] == 600
     monkeypatch.setenv("GARDIEN_SITE_CACHE_SECONDS", "ten")
     with pytest.raises(ConfigError, match="GARDIEN_SITE_CACHE_SECONDS"):
-        create_app(new_secrets())
-
-
-def test_sqlite_checkpoint_interval_reaches_every_connection(monkeypatch, tmp_path):
-    clear_gardien_env(monkeypatch)
-    monkeypatch.setenv("GARDIEN_SQLITE_WAL_AUTOCHECKPOINT", "2500")
-    app = create_app({**new_secrets(), "DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}"})
-    with app.app_context(), db.engine.connect() as connection:
-        pages = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
-        db.engine.dispose()
-    assert pages == 2500
-    monkeypatch.setenv("GARDIEN_SQLITE_WAL_AUTOCHECKPOINT", "lots")
-    with pytest.raises(ConfigError, match="GARDIEN_SQLITE_WAL_AUTOCHECKPOINT"):
         create_app(new_secrets())

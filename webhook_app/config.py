@@ -40,17 +40,10 @@ DEFAULTS = {
     # WAL with NORMAL survives any crash of the service; only a power cut can undo the
     # last commits. FULL adds an fsync to every commit.
     "SQLITE_SYNCHRONOUS": "NORMAL",
-    # Pages of write-ahead log before a commit copies them into the database (SQLite's
-    # default is 1,000). Every request writes about nine pages, mostly the same index
-    # pages again: a longer log copies each of them once instead of many times, which
-    # halves the cost of a commit; the log file grows to about 40 MB.
-    "SQLITE_WAL_AUTOCHECKPOINT": 10_000,
     "LOG_LEVEL": "INFO",
 }
 # Environment variables are read as text; these settings are numbers.
-INTEGER_SETTINGS = (
-    "SIGNATURE_TOLERANCE_SECONDS", "SITE_CACHE_SECONDS", "SQLITE_WAL_AUTOCHECKPOINT"
-)
+INTEGER_SETTINGS = ("SIGNATURE_TOLERANCE_SECONDS", "SITE_CACHE_SECONDS")
 
 
 class ConfigError(RuntimeError):

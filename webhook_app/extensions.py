@@ -30,12 +30,10 @@ SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
 def init_sqlite(app: Flask) -> None:
-    """On SQLite: write-ahead log, a busy timeout, enforced foreign keys, chosen durability
-    and checkpoint interval."""
+    """On SQLite: write-ahead log, a busy timeout, enforced foreign keys, chosen durability."""
     synchronous = str(app.config["SQLITE_SYNCHRONOUS"]).upper()
     if synchronous not in SQLITE_SYNCHRONOUS:
         raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {SQLITE_SYNCHRONOUS}")
-    checkpoint_pages = int(app.config["SQLITE_WAL_AUTOCHECKPOINT"])
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":
@@ -50,5 +48,4 @@ def init_sqlite(app: Flask) -> None:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         # 32 MiB of page cache (default 2 MiB): bulk purges touch many index pages.
         cursor.execute("PRAGMA cache_size=-32768")
-        cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint_pages}")
         cursor.close()
