@@ -60,6 +60,11 @@ def test_kept_answers_are_decrypted_on_upgrade_and_encrypted_on_downgrade(
         upgrade()
         kept = db.session.get(IdempotencyKey, (site_id, "msg_1"))
         assert kept.response == ANSWER
+        if db.engine.dialect.name == "sqlite":
+            table = db.session.scalar(
+                text("SELECT sql FROM sqlite_master WHERE name = 'idempotency_keys'")
+            )
+            assert "WITHOUT ROWID" in table
         db.session.rollback()
 
         downgrade(revision="0004")
