@@ -6,7 +6,9 @@ import ipaddress
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from webhook_app import clock, retention
 from webhook_app.crypto import email_index
 from webhook_app.extensions import db
 
@@ -66,3 +68,25 @@ def test_postgres_dump_holds_no_clear_text(app, send, postgres, database_url):
     dump = postgres.dump(database_url.rsplit("/", 1)[1])
     assert response.get_json()["id"].encode() in dump
     assert_absent(dump, personal_values())
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_erased_row_leaves_the_sqlite_files_at_the_next_purge(app, send, database_url):
+    """Neither the database's free space nor the write-ahead log keeps an erased row."""
+    path = Path(database_url.removeprefix("sqlite:///"))
+    addresses = ["garde.un@example.org", "efface@example.org", "garde.deux@example.org"]
+    for address in addresses:
+        assert send("/v1/contact", {**SUBMISSION, "email": address}).status_code == 201
+    with app.app_context():
+        tokens = dict(db.session.execute(text(
+            "SELECT email_index, personal FROM contact_messages"
+        )).all())
+        erased = tokens.pop(email_index(addresses[1]))
+        db.session.rollback()
+    assert send("/v1/privacy/erase", {"email": addresses[1], "page": 1}).status_code == 200
+    with app.app_context():
+        retention.purge(clock.now())
+    # The service's connections stay open, as they would: the log is not removed on close.
+    blob = b"".join(file.read_bytes() for file in (path, Path(f"{path}-wal")) if file.exists())
+    assert all(token.encode() in blob for token in tokens.values()), "kept rows are found"
+    assert erased.encode() not in blob

@@ -30,7 +30,8 @@ SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
 def init_sqlite(app: Flask) -> None:
-    """On SQLite: write-ahead log, a busy timeout, enforced foreign keys, chosen durability."""
+    """On SQLite: write-ahead log, a busy timeout, enforced foreign keys, chosen durability,
+    deleted content overwritten."""
     synchronous = str(app.config["SQLITE_SYNCHRONOUS"]).upper()
     if synchronous not in SQLITE_SYNCHRONOUS:
         raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {SQLITE_SYNCHRONOUS}")
@@ -48,4 +49,18 @@ def init_sqlite(app: Flask) -> None:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         # 32 MiB of page cache (default 2 MiB): bulk purges touch many index pages.
         cursor.execute("PRAGMA cache_size=-32768")
+        # A deleted row is overwritten with zeros, not left in the file's free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+
+
+def empty_sqlite_log() -> None:
+    """On SQLite, copy the write-ahead log into the database file and empty it.
+
+    The log keeps earlier images of pages, rows deleted since the last checkpoint
+    included; with ``secure_delete`` the database file does not. Run after the purge.
+    """
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

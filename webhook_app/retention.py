@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from . import audit
-from .extensions import db
+from .extensions import db, empty_sqlite_log
 from .models import AuditEntry, Client, ContactMessage, IdempotencyKey, Invoice, Lease
 from .stats import retention as stats_retention
 
@@ -136,6 +136,7 @@ def purge(now: datetime, *, dry_run: bool = False, chunk: int = 2000) -> dict[st
             summary = " ".join(f"{name}={count}" for name, count in counts.items())
             audit.record(PURGE_RUN, actor=ACTOR, count=sum(counts.values()), detail=summary)
             db.session.commit()
+            empty_sqlite_log()
         return counts
 
 
