@@ -37,7 +37,7 @@ def create_app() -> Flask:
     database = sqlite3.connect(os.environ["GARDIEN_DATABASE_URL"].removeprefix("sqlite:///"))
     # The service's own settings (webhook_app/extensions.py).
     for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON",
-                   "synchronous=NORMAL", "cache_size=-32768"):
+                   "synchronous=NORMAL", "cache_size=-32768", "secure_delete=ON"):
         database.execute(f"PRAGMA {pragma}")
 
     @app.post("/v1/contact")

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 from flask import session
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from webhook_app import policy
 from webhook_app.extensions import db
 from webhook_app.models import (
     ContactMessage,
@@ -17,6 +18,7 @@ from webhook_app.models import (
     insert_row,
     orm_transaction,
 )
+from webhook_app.signing import SignedRequest, SiteKeys, once
 
 T0 = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 
@@ -85,3 +87,44 @@ def test_requests_without_a_session_cookie_set_none(app):
     assert "Set-Cookie" not in response.headers and "Vary" not in response.headers
     assert client.get("/test-session/set").headers["Set-Cookie"].startswith("session=")
     assert client.get("/test-session/read").json == {"seen": True}
+
+
+def test_an_answer_not_kept_is_sql_null(app):
+    with app.app_context():
+        with core_transaction() as connection:
+            insert_row(connection, IdempotencyKey, **key("msg_export", response=None))
+        assert db.session.scalar(
+            select(func.count()).where(IdempotencyKey.response.is_(None))
+        ) == 1
+
+
+def test_a_constraint_broken_by_the_work_is_not_taken_for_a_replay(app):
+    """Only a conflict on the message id means "seen before"; anything else is raised."""
+    calls = []
+
+    def work(connection):
+        calls.append(1)
+        insert_row(
+            connection, ContactMessage, id="m-orphan", site_id=999, email_index="e" * 64,
+            form=None, personal={}, consent=None, submitted_at=T0, received_at=T0,
+            retention="contact", expires_at=T0,
+        )  # fmt: skip
+        return {"id": "m-orphan"}, 201
+
+    signed = SignedRequest(SiteKeys(1, "default", ()), "msg_orphan", "POST /v1/contact", b"{}")
+    with app.app_context():
+        for transaction in (core_transaction, orm_transaction):
+            calls.clear()
+            with pytest.raises(IntegrityError):
+                once(signed, work, policy.current()["idempotency_key"], True, transaction)
+            assert calls == [1]
+        assert db.session.get(IdempotencyKey, (1, "msg_orphan")) is None
+
+
+def test_a_failed_commit_leaves_the_session_usable(app):
+    with app.app_context():
+        with core_transaction() as connection:
+            insert_row(connection, IdempotencyKey, **key("msg_taken"))
+        with pytest.raises(IntegrityError), orm_transaction():
+            db.session.add(IdempotencyKey(**key("msg_taken")))  # flushed by the commit
+        assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 1

@@ -73,5 +73,18 @@ def test_kept_answers_are_decrypted_on_upgrade_and_encrypted_on_downgrade(
         )
         assert ANSWER["id"] not in stored
         assert json.loads(decrypt(stored)) == ANSWER
+        if db.engine.dialect.name == "sqlite":
+            table = db.session.scalar(
+                text("SELECT sql FROM sqlite_master WHERE name = 'idempotency_keys'")
+            )
+            assert "WITHOUT ROWID" not in table
         db.session.rollback()
         db.engine.dispose()
+
+
+def test_the_answer_migration_refuses_to_run_offline(empty_database_url, secrets, capfd):
+    """It decrypts stored answers, which a SQL script cannot do: a clear refusal."""
+    app = create_app({**secrets, "DATABASE_URL": empty_database_url})
+    with app.app_context(), pytest.raises(SystemExit):
+        upgrade(revision="0004:0005", sql=True)  # Flask-Migrate logs the error and exits
+    assert "run it online, not with --sql" in capfd.readouterr().err

@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and attached in :func:`webhook_app.create_app`."""
 
+import logging
+
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,6 +24,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+log = logging.getLogger(__name__)
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True)
 
@@ -63,4 +66,7 @@ def empty_sqlite_log() -> None:
     if db.engine.dialect.name != "sqlite":
         return
     with db.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    if busy:
+        # A reader held on past the busy timeout; the next purge empties the log.
+        log.warning("the write-ahead log could not be emptied: a reader kept it busy")

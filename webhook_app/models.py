@@ -47,10 +47,10 @@ def orm_transaction() -> Iterator[Connection]:
     connection = db.session.connection()
     try:
         yield connection
+        db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    db.session.commit()
 
 
 def core_transaction() -> AbstractContextManager[Connection]:
@@ -170,7 +170,7 @@ class IdempotencyKey(db.Model):
     status: Mapped[int] = mapped_column(Integer)
     # A kept answer holds no personal data (an id, dates, counts); an endpoint whose answer
     # does (export pages) keeps none: None.
-    response: Mapped[dict | None] = mapped_column(JSON)
+    response: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 

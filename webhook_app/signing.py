@@ -201,7 +201,8 @@ def once(
                 previous_answer(signed)  # a reused id with another, invalid body is a 409
             raise
         except IntegrityError:
-            pass
+            if db.session.get(IdempotencyKey, (signed.site.id, signed.webhook_id)) is None:
+                raise  # the work itself broke a constraint: not a replay
         earlier = previous_answer(signed)
         if earlier is not None and earlier.response is not None:
             return earlier.response, earlier.status

@@ -10,7 +10,7 @@ Revises: 0004
 Create Date: 2026-11-26 10:40:00
 
 """
-from alembic import op
+from alembic import context, op
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, MultiFernet
 from flask import current_app
@@ -51,7 +51,15 @@ def _fernet() -> MultiFernet:
     return MultiFernet([Fernet(key) for key in data_keys(current_app.config)])
 
 
+def _refuse_offline() -> None:
+    if context.is_offline_mode():
+        raise RuntimeError(
+            '0005 decrypts or encrypts the stored answers: run it online, not with --sql'
+        )
+
+
 def upgrade():
+    _refuse_offline()
     fernet = None
 
     def decrypt(token: str) -> str:
@@ -73,8 +81,11 @@ def upgrade():
 
 
 def downgrade():
+    _refuse_offline()
     if op.get_bind().dialect.name == 'sqlite':
-        with op.batch_alter_table('idempotency_keys', recreate='always') as batch_op:
+        with op.batch_alter_table(
+            'idempotency_keys', recreate='always', table_kwargs={'sqlite_with_rowid': True}
+        ) as batch_op:
             batch_op.alter_column('response', existing_type=sa.JSON(), type_=sa.Text())
     else:
         op.alter_column(
