@@ -30,6 +30,17 @@ def service(tmp_path_factory):
     running.stop()
 
 
+@pytest.fixture(scope="module")
+def postgres_service(tmp_path_factory, postgres):
+    """The same, on the private PostgreSQL server."""
+    postgres.sql("CREATE DATABASE gardien_e2e")
+    running = start_gardien(
+        tmp_path_factory.mktemp("gardien-pg"), database_url=postgres.url("gardien_e2e")
+    )
+    yield running
+    running.stop()
+
+
 def stored(service) -> list[ContactMessage]:
     """Read the rows back through the app, with the service's own settings."""
     settings = {
@@ -57,8 +68,10 @@ def test_signed_submission_through_gunicorn_is_stored(service):
     assert rows[answer["id"]].personal["ip"] == SUBMISSION["ip"]
 
 
-def test_concurrent_replays_store_once(service):
+@pytest.mark.parametrize("backend", ["service", "postgres_service"])
+def test_concurrent_replays_store_once(backend, request):
     """Both workers racing on one webhook-id: one row, one answer."""
+    service = request.getfixturevalue(backend)
     msg_id = str(uuid.uuid4())
     payload = {**SUBMISSION, "message": f"course {msg_id}"}
     with concurrent.futures.ThreadPoolExecutor(8) as pool:

@@ -104,13 +104,16 @@ class GardienService:
         return requests.request(method, self.url + path, data=body, headers=headers, timeout=10)
 
 
-def start_gardien(workdir: Path, port: int | None = None, workers: int = 2) -> GardienService:
-    """Migrate a fresh SQLite database under ``workdir`` and serve it with gunicorn."""
+def start_gardien(
+    workdir: Path, port: int | None = None, workers: int = 2, database_url: str | None = None
+) -> GardienService:
+    """Migrate a fresh database (SQLite under ``workdir`` unless ``database_url`` names an
+    empty one) and serve it with gunicorn."""
     workdir.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         **fresh_secrets(),
-        "GARDIEN_DATABASE_URL": f"sqlite:///{workdir / 'gardien.db'}",
+        "GARDIEN_DATABASE_URL": database_url or f"sqlite:///{workdir / 'gardien.db'}",
         "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}",
     }
     service = GardienService(workdir=workdir, port=port or free_port(), env=env)
