@@ -60,14 +60,8 @@ def _refuse_offline() -> None:
 
 def upgrade():
     _refuse_offline()
-    fernet = None
-
-    def decrypt(token: str) -> str:
-        nonlocal fernet
-        fernet = fernet or _fernet()
-        return fernet.decrypt(token.encode()).decode()
-
-    _rewrite_answers(decrypt)
+    fernet = _fernet()
+    _rewrite_answers(lambda token: fernet.decrypt(token.encode()).decode())
     if op.get_bind().dialect.name == 'sqlite':
         with op.batch_alter_table(
             'idempotency_keys', recreate='always', table_kwargs={'sqlite_with_rowid': False}
