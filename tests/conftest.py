@@ -118,14 +118,14 @@ def send(client, secrets) -> Callable:
 @pytest.fixture
 def store_message(app) -> Callable:
     """Store a contact message as intake would, at ``at`` (inside an app context)."""
-    from webhook_app import contact
+    from webhook_app import messages
     from webhook_app.models import orm_transaction
 
     def store(email: str = "jeanne.martin@example.fr", at: datetime | None = None,
               site_id: int = 1, **fields) -> str:
         submission = {"name": "Jeanne Martin", "email": email, "message": "Bonjour", **fields}
         with clock.frozen(at or clock.now()), orm_transaction() as connection:
-            row = contact.receive(connection, site_id, submission)
+            row = messages.receive(connection, site_id, submission)
         return row["id"]
 
     return store

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webhook_app.signing import fingerprint
+from webhook_app.sites import fingerprint
 
 
 def run(runner, *args):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from webhook_app import clients, clock, legal_hold
+from webhook_app import clients, clock, legal_hold, messages
 from webhook_app.extensions import db
 from webhook_app.models import AuditEntry, ContactMessage
 
@@ -29,28 +29,28 @@ def test_siret_is_checked_by_its_checksum(siret, valid):
 
 def test_conversion_attaches_later_messages_of_the_same_person(app, store_message):
     with app.app_context(), clock.frozen(T0):
-        first = clients.from_message(store_message(at=T0), "cli:test")
+        first = messages.attach_to_client(store_message(at=T0), "cli:test")
         later = store_message(at=T0.replace(month=9))
-        second = clients.from_message(later, "cli:test")
+        second = messages.attach_to_client(later, "cli:test")
         assert second.id == first.id
         assert second.last_activity_at == T0.replace(month=9)
         assert second.anonymise_at == T0.replace(year=2029, month=9)
         assert db.session.get(ContactMessage, later).expires_at is None
-        with pytest.raises(clients.ClientError):
-            clients.from_message(later, "cli:test")
+        with pytest.raises(messages.MessageError):
+            messages.attach_to_client(later, "cli:test")
 
 
 def test_flag_records_who_when_why_and_refuses_clients(app, store_message):
     with app.app_context(), clock.frozen(T0):
         message_id = store_message(at=T0)
-        message = legal_hold.flag(message_id, "  propos haineux ", "cli:alice")
+        message = messages.hold(message_id, "  propos haineux ", "cli:alice")
         assert (message.legal_hold_at, message.legal_hold_by) == (T0, "cli:alice")
         assert message.legal_hold_reason == "propos haineux"
         assert message.expires_at == T0.replace(year=2031)
-        with pytest.raises(clients.ClientError):
-            clients.from_message(message_id, "cli:test")
-        with pytest.raises(legal_hold.LegalHoldError):
-            legal_hold.flag(message_id, "   ", "cli:alice")
+        with pytest.raises(messages.MessageError):
+            messages.attach_to_client(message_id, "cli:test")
+        with pytest.raises(messages.MessageError):
+            messages.hold(message_id, "   ", "cli:alice")
         actions = db.session.scalars(db.select(AuditEntry.action)).all()
         assert actions == ["message.flag"]
 
@@ -61,7 +61,7 @@ def test_bundle_is_signed_and_tampering_is_detected(app, store_message, tmp_path
         message_id = store_message(at=T0, message="contenu à transmettre")
         with pytest.raises(legal_hold.LegalHoldError):
             legal_hold.export_bundle(message_id, bundle, "cli:test")
-        legal_hold.flag(message_id, "menaces", "cli:test")
+        messages.hold(message_id, "menaces", "cli:test")
         manifest = legal_hold.export_bundle(message_id, bundle, "cli:test")
         assert set(manifest["sha256"]) == {"message.json", "metadata.json"}
         assert bundle.stat().st_mode & 0o777 == 0o600

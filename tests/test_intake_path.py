@@ -18,7 +18,8 @@ from webhook_app.models import (
     insert_row,
     orm_transaction,
 )
-from webhook_app.signing import SignedRequest, SiteKeys, once
+from webhook_app.signing import SignedRequest, once
+from webhook_app.sites import SiteKeys
 
 T0 = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 

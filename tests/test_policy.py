@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from webhook_app import clients, clock, create_app, legal_hold, policy
+from webhook_app import clients, clock, create_app, messages, notice, policy, privacy
 from webhook_app.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,21 +92,32 @@ def test_every_period_comes_from_the_policy_file(tmp_path, database_url, secrets
     custom = tmp_path / "policy.toml"
     custom.write_text(body)
     app = create_app({**secrets, "DATABASE_URL": database_url, "POLICY_FILE": str(custom)})
-    from webhook_app import contact
     from webhook_app.models import orm_transaction
 
     with app.app_context(), clock.frozen(T0):
         with orm_transaction() as connection:
-            row = contact.receive(connection, 1, {"name": "J", "email": "j@example.fr",
+            row = messages.receive(connection, 1, {"name": "J", "email": "j@example.fr",
                                                   "message": "m"})
-            held = contact.receive(connection, 1, {"name": "K", "email": "k@example.fr",
+            held = messages.receive(connection, 1, {"name": "K", "email": "k@example.fr",
                                                    "message": "m"})
         assert row["expires_at"] == datetime(2026, 3, 31, 8, 0, tzinfo=UTC)
-        assert legal_hold.flag(held["id"], "x", "t").expires_at == T0.replace(year=2029)
-        client = clients.from_message(row["id"], "t")
+        assert messages.hold(held["id"], "x", "t").expires_at == T0.replace(year=2029)
+        client = messages.attach_to_client(row["id"], "t")
         assert client.anonymise_at == T0.replace(year=2030)
         assert clients.add_invoice(client.id, "F", T0, 1).expires_at == T0.replace(year=2037)
+        erased = privacy.erase_page(1, "j@example.fr", 1, actor="test")
         db.engine.dispose()
+    # The erasure's explanation states the policy's invoice period, not a written one.
+    assert any("choisi 11 ans" in line for line in erased["messages"]), erased["messages"]
+
+
+def test_texts_state_the_periods_of_the_policy_file():
+    """A purpose that names the company's period renders it from `period`."""
+    for language, label in (("fr", "20 ans"), ("en", "20 years")):
+        published = notice.published(policy.load(), language)
+        invoice = next(entry for entry in published["categories"] if entry["key"] == "invoice")
+        assert f"{label}." in invoice["purpose"] and "{period}" not in invoice["purpose"]
+        assert "{period}" not in published["html"]
 
 
 def test_no_period_is_written_in_the_code():

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from webhook_app import clients, clock, legal_hold, privacy
+from webhook_app import clients, clock, messages, privacy
 from webhook_app.crypto import email_index
 from webhook_app.extensions import db
 from webhook_app.models import AuditEntry, Client, ContactMessage, IdempotencyKey
@@ -70,11 +70,11 @@ def test_export_groups_client_quotes_invoices_and_hold(app, store_message):
     with app.app_context(), clock.frozen(T0):
         converted = store_message(EMAIL, at=T0)
         held = store_message(EMAIL, at=T0)
-        client = clients.from_message(converted, "test", {"siret": "73282932000074"})
+        client = messages.attach_to_client(converted, "test", {"siret": "73282932000074"})
         clients.add_quote(client.id, "D-1", T0, 12050, "accepted")
         invoice = clients.add_invoice(client.id, "F-1", T0, 12050)
         clients.record_payment(invoice.id, T0, "transfer")
-        legal_hold.flag(held, "menaces", "test")
+        messages.hold(held, "menaces", "test")
         answer = privacy.export_page(1, EMAIL, 1, actor="test")
     groups = [item["group_id"] for item in answer["data"]]
     assert groups == ["contact-messages", "contact-messages", "client", "quotes", "invoices"]
@@ -124,8 +124,8 @@ def test_erase_keeps_and_explains_legal_holds_and_invoices(app, store_message):
         plain = store_message(EMAIL)
         held = store_message(EMAIL)
         converted = store_message(EMAIL)
-        legal_hold.flag(held, "menaces", "test")
-        client = clients.from_message(converted, "test")
+        messages.hold(held, "menaces", "test")
+        client = messages.attach_to_client(converted, "test")
         clients.add_invoice(client.id, "F-1", T0, 5000)
         first = privacy.erase_page(1, EMAIL, 1, actor="site:default")
         assert db.session.get(ContactMessage, plain) is None
@@ -148,9 +148,9 @@ def test_retained_items_are_explained_per_end_date(app, store_message):
         first = store_message(EMAIL, at=T0)
         second = store_message(EMAIL, at=T0)
         with clock.frozen(T0):
-            legal_hold.flag(first, "menaces", "test")
+            messages.hold(first, "menaces", "test")
         with clock.frozen(T0 + timedelta(days=40)):
-            legal_hold.flag(second, "menaces", "test")
+            messages.hold(second, "menaces", "test")
         answer = privacy.erase_page(1, EMAIL, 1, actor="test")
     assert [line.split(" : ")[0] for line in answer["messages"]] == [
         "1 message(s) conservé(s) jusqu'au 2031-03-02",
@@ -161,7 +161,7 @@ def test_retained_items_are_explained_per_end_date(app, store_message):
 def test_erase_finds_a_client_whose_address_was_corrected(app, store_message):
     with app.app_context(), clock.frozen(T0):
         message = store_message(EMAIL)
-        client = clients.from_message(message, "test")
+        client = messages.attach_to_client(message, "test")
         clients.rectify(client.id, {"email": "jeanne@newco.example"}, "cli:test")
         answer = privacy.erase_page(1, EMAIL, 1, actor="test")
         assert answer["items_removed"] and answer["done"]
@@ -229,7 +229,7 @@ def test_privacy_request_limit_is_16_kib(send):
 def test_rectify_message_moves_the_index_and_is_audited(app, store_message):
     with app.app_context():
         message_id = store_message(EMAIL)
-        privacy.rectify_message(message_id, {"email": "j.martin@example.org", "name": "J. M."},
+        messages.rectify(message_id, {"email": "j.martin@example.org", "name": "J. M."},
                                 actor="cli:test")
         message = db.session.get(ContactMessage, message_id)
         assert message.personal["email"] == "j.martin@example.org"
@@ -239,5 +239,5 @@ def test_rectify_message_moves_the_index_and_is_audited(app, store_message):
         entry = db.session.scalar(db.select(AuditEntry).where(
             AuditEntry.action == "message.rectify"))
         assert entry.detail == "fields: email, name" and entry.record_ids == [message_id]
-        with pytest.raises(privacy.PrivacyError):
-            privacy.rectify_message(message_id, {"ip": "1.2.3.4"}, actor="cli:test")
+        with pytest.raises(messages.MessageError):
+            messages.rectify(message_id, {"ip": "1.2.3.4"}, actor="cli:test")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from webhook_app import clients, clock, legal_hold, retention
+from webhook_app import clients, clock, messages, retention
 from webhook_app.extensions import db
 from webhook_app.models import AuditEntry, Client, ContactMessage, IdempotencyKey, Invoice
 
@@ -37,7 +37,7 @@ def test_legal_hold_keeps_five_years_from_the_flag_then_deletes(app, store_messa
         message = store_message(at=T0)
         flagged_at = T0 + timedelta(days=200)
         with clock.frozen(flagged_at):
-            legal_hold.flag(message, "propos menaçants", "cli:test")
+            messages.hold(message, "propos menaçants", "cli:test")
         assert purge(T0.replace(year=2028))["contact"] == 0
         end = flagged_at.replace(year=flagged_at.year + 5)
         assert purge(end - SECOND)["legal_hold"] == 0
@@ -50,18 +50,19 @@ def test_lifting_a_hold_restores_the_contact_period(app, store_message):
     with app.app_context():
         message = store_message(at=T0)
         with clock.frozen(T0 + timedelta(days=500)):
-            legal_hold.flag(message, "erreur", "cli:test")
-            legal_hold.unflag(message, "cli:test")
+            messages.hold(message, "erreur", "cli:test")
+            messages.release(message, "cli:test")
         assert purge(T0 + timedelta(days=500))["contact"] == 1
 
 
 def test_client_is_anonymised_three_years_after_last_activity(app, store_message):
     with app.app_context(), clock.frozen(T0):
         message = store_message(at=T0)
-        client = clients.from_message(message, "cli:test", {"role": "gérante"})
+        client = messages.attach_to_client(message, "cli:test", {"role": "gérante"})
         invoice = clients.add_invoice(client.id, "F-2026-1", T0 + timedelta(days=30), 90000)
         clients.record_payment(invoice.id, T0 + timedelta(days=60), "transfer")
         client_id, invoice_id = client.id, invoice.id
+        db.session.commit()
     with app.app_context():
         last = T0 + timedelta(days=60)
         assert purge(T0.replace(year=2027) + timedelta(days=1))["contact"] == 0

@@ -13,6 +13,7 @@ from support.signing import signed_headers
 from webhook_app import clock, sites
 from webhook_app.config import new_webhook_secret
 from webhook_app.errors import ApiError
+from webhook_app.extensions import db
 from webhook_app.signing import verify
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
@@ -59,11 +60,13 @@ def test_rotation_old_and_new_secrets_both_verify_until_removed(app):
     with app.app_context():
         old = sites.add("shop")
         new = sites.rotate("shop")
+        db.session.commit()
     for secret in (old, new):
         assert check(app, signed_headers(secret, BODY, at=NOW, site="shop"))
     with app.app_context():
         old_print = sites.listing()[1][1][0]
         sites.remove_secret("shop", old_print)
+        db.session.commit()
     with pytest.raises(ApiError):
         check(app, signed_headers(old, BODY, at=NOW, site="shop"))
     assert check(app, signed_headers(new, BODY, at=NOW, site="shop"))
@@ -91,10 +94,12 @@ def test_malformed_signature_headers_are_rejected_cleanly(app, secrets, signatur
 def test_site_secrets_are_site_scoped(app, secrets):
     with app.app_context():
         shop = sites.add("shop")
+        db.session.commit()
     with pytest.raises(ApiError):
         check(app, signed_headers(shop, BODY, at=NOW))  # default site, shop's secret
     with pytest.raises(ApiError):
         check(app, signed_headers(secrets["WEBHOOK_SECRET"], BODY, at=NOW, site="shop"))
+    assert check(app, signed_headers(shop, BODY, at=NOW, site="shop"))
 
 
 def test_shared_vector_with_the_plugin(app):
@@ -110,6 +115,7 @@ def test_shared_vector_with_the_plugin(app):
     }
     with app.app_context():
         sites.add("vector", vector["secret"])
+        db.session.commit()
     with app.test_request_context(), clock.frozen(at):
         signed = {**headers, "X-WP-Site": "vector"}
         assert verify(signed, vector["body"].encode(), "POST /v1/contact")

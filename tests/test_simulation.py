@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from webhook_app import clients, clock, legal_hold, privacy
+from webhook_app import clients, clock, messages, privacy
 from webhook_app.extensions import db
 from webhook_app.models import Client, ContactMessage, Invoice
 
@@ -97,11 +97,11 @@ def test_six_years_of_daily_purges(app, runner):
 
 
 def receive(email: str, at: datetime) -> str:
-    from webhook_app import contact
+    from webhook_app import messages
     from webhook_app.models import orm_transaction
 
     with orm_transaction() as connection:
-        row = contact.receive(connection, 1, {"name": "N", "email": email, "message": "m"})
+        row = messages.receive(connection, 1, {"name": "N", "email": email, "message": "m"})
     return row["id"]
 
 
@@ -110,12 +110,12 @@ def act(model: Model, action: tuple, at: datetime, day: int, plan) -> None:
     if kind == "flag":
         message = model.messages[target]
         if not message.gone and message.end(model) > at and not message.client:
-            legal_hold.flag(target, "simulated", "cli:test")
+            messages.hold(target, "simulated", "cli:test")
             message.flagged = at
     elif kind == "convert":
         message = model.messages[target]
         if not message.gone and not message.flagged and message.end(model) > at:
-            client = clients.from_message(target, "cli:test")
+            client = messages.attach_to_client(target, "cli:test")
             modelled = model.clients.setdefault(client.id, ModelClient(message.received))
             modelled.last_activity = max(modelled.last_activity, message.received)
             message.client = client.id

@@ -1,4 +1,30 @@
-"""Gardien: the privacy back office a WordPress site plugs into."""
+"""Gardien: the privacy back office a WordPress site plugs into.
+
+Where things are (``docs/ARCHITECTURE.md`` tells why):
+
+==================  ========================================================================
+wiring              ``__init__`` (this factory), ``config`` (defaults, instance file,
+                    ``GARDIEN_*``), ``extensions`` (``db``, ``migrate``, SQLite pragmas),
+                    ``instance`` (first-run secrets for ``make run``)
+time and rules      ``clock`` (the one ``now()``), ``policy`` + ``policy.toml`` (periods,
+                    category names), ``notice`` (the published notice)
+storage             ``models`` (tables), ``crypto`` (encrypted columns, blind index),
+                    ``addresses`` (what an e-mail address is)
+the wire            ``wire`` (what every signed view shares), ``signing`` (Standard
+                    Webhooks, idempotency), ``schemas`` (marshmallow), ``errors`` (the JSON
+                    error shape, :class:`~webhook_app.errors.DomainError`), ``ratelimit``,
+                    ``sessions``, ``logs``, ``openapi`` (writes ``schemas/``)
+blueprints          ``api`` (``/v1``, ``/healthz``), ``stats.api`` (``/v1/stats``)
+domain              ``sites`` (sites and secrets), ``messages`` (a message's lifecycle),
+                    ``clients`` (client records), ``privacy`` (export, erasure),
+                    ``legal_hold`` (bundles for the authorities), ``retention`` (the
+                    purge), ``audit`` (the audit log), ``status``, ``stats`` (visits)
+command line        ``cli`` (every group; commands return text, the group commits)
+==================  ========================================================================
+
+Domain functions add to the caller's transaction and never commit: the ``/v1`` wrapper,
+the CLI and the dashboard do. A refusal is a :class:`~webhook_app.errors.DomainError`.
+"""
 
 from __future__ import annotations
 

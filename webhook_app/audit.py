@@ -13,8 +13,6 @@ from . import clock, policy
 from .extensions import db
 from .models import AuditEntry
 
-CATEGORY = "audit"
-
 
 def cli_actor() -> str:
     """The operator running a command, as the audit log names them."""
@@ -45,7 +43,7 @@ def record(
         record_ids=[str(record_id) for record_id in record_ids],
         count=len(record_ids) if count is None else count,
         detail=detail,
-        expires_at=policy.current()[CATEGORY].expires(at),
+        expires_at=policy.current()[policy.AUDIT].expires(at),
     )
     db.session.add(entry)
     return entry

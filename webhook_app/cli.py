@@ -1,18 +1,62 @@
-"""Command line: ``flask --app webhook_app sites|messages|clients|purge|legal-hold …``."""
+"""Command line: ``flask --app webhook_app sites|messages|clients|purge|legal-hold …``.
+
+Each command parses its options, calls one domain function and returns the text to
+print. :class:`GardienGroup` does the rest once for all: the app context, one
+transaction committed when the command succeeds (then the text is printed), and a
+:class:`~webhook_app.errors.DomainError` turned into a one-line error and exit code 1.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from . import audit, clients, clock, legal_hold, privacy, retention, sites
+from . import audit, clients, clock, legal_hold, messages, retention, sites
 from .config import ConfigError, webhook_key
+from .errors import DomainError
+from .models import orm_transaction
+
+
+class GardienGroup(AppGroup):
+    """A command group whose commands run in one transaction and print what they return."""
+
+    def command(self, *args, **kwargs) -> Callable:
+        def decorator(function: Callable) -> click.Command:
+            return super(GardienGroup, self).command(*args, **kwargs)(_committed(function))
+
+        return decorator
+
+
+def _committed(function: Callable) -> Callable:
+    """Run ``function`` in a transaction, commit, then print the text it returned."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs) -> None:
+        try:
+            with orm_transaction():
+                text = function(*args, **kwargs)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+        if text:
+            click.echo(text)
+
+    return wrapper
+
+
+def gardien_command(name: str, **kwargs) -> Callable:
+    """A top-level command treated as the groups' commands are."""
+
+    def decorator(function: Callable) -> click.Command:
+        return click.command(name, **kwargs)(with_appcontext(_committed(function)))
+
+    return decorator
 
 
 def init_app(app: Flask) -> None:
@@ -22,7 +66,7 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-@click.group("sites", cls=AppGroup)
+@click.group("sites", cls=GardienGroup)
 def sites_group() -> None:
     """Manage the WordPress sites allowed to send, and their secrets."""
 
@@ -40,48 +84,34 @@ def _checked_secret(secret: str | None) -> str | None:
 @sites_group.command("add")
 @click.argument("slug")
 @click.option("--secret", help="Use this whsec_… secret instead of generating one.")
-def sites_add(slug: str, secret: str | None) -> None:
+def sites_add(slug: str, secret: str | None) -> str:
     """Add a site and print its webhook secret (shown once)."""
-    try:
-        made = sites.add(slug, _checked_secret(secret))
-    except sites.SiteError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"site {slug} added; webhook secret (shown once):\n{made}")
+    made = sites.add(slug, _checked_secret(secret))
+    return f"site {slug} added; webhook secret (shown once):\n{made}"
 
 
 @sites_group.command("list")
-def sites_list() -> None:
+def sites_list() -> str:
     """List sites with the fingerprints of their secrets (never the secrets)."""
-    for slug, prints in sites.listing():
-        click.echo(f"{slug}\t{' '.join(prints) or '-'}")
+    return "\n".join(f"{slug}\t{' '.join(prints) or '-'}" for slug, prints in sites.listing())
 
 
 @sites_group.command("rotate")
 @click.argument("slug")
 @click.option("--secret", help="Use this whsec_… secret instead of generating one.")
-def sites_rotate(slug: str, secret: str | None) -> None:
+def sites_rotate(slug: str, secret: str | None) -> str:
     """Add a new secret to a site; the old ones stay valid until removed."""
-    try:
-        made = sites.rotate(slug, _checked_secret(secret))
-    except sites.SiteError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"new webhook secret of {slug} (shown once):\n{made}")
+    made = sites.rotate(slug, _checked_secret(secret))
+    return f"new webhook secret of {slug} (shown once):\n{made}"
 
 
 @sites_group.command("remove-secret")
 @click.argument("slug")
 @click.argument("fingerprint")
-def sites_remove_secret(slug: str, fingerprint: str) -> None:
+def sites_remove_secret(slug: str, fingerprint: str) -> str:
     """Retire the secret of a site whose fingerprint `sites list` shows."""
-    try:
-        sites.remove_secret(slug, fingerprint)
-    except sites.SiteError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"secret {fingerprint} of {slug} removed")
-
-
-def _fail(error: Exception) -> NoReturn:
-    raise click.ClickException(str(error)) from None
+    sites.remove_secret(slug, fingerprint)
+    return f"secret {fingerprint} of {slug} removed"
 
 
 def _pairs(values: tuple[str, ...]) -> dict[str, str]:
@@ -109,7 +139,7 @@ def _cents(value: str) -> int:
         raise click.BadParameter("expected an amount such as 120.50") from None
 
 
-@click.group("messages", cls=AppGroup)
+@click.group("messages", cls=GardienGroup)
 def messages_group() -> None:
     """Legal holds, conversion to clients, and corrections of contact messages."""
 
@@ -117,97 +147,79 @@ def messages_group() -> None:
 @messages_group.command("flag")
 @click.argument("message_id")
 @click.option("--reason", required=True, help="Why the message is kept for the authorities.")
-def messages_flag(message_id: str, reason: str) -> None:
+def messages_flag(message_id: str, reason: str) -> str:
     """Put a message under legal hold (illegal content): kept for the legal-hold period."""
-    try:
-        message = legal_hold.flag(message_id, reason, audit.cli_actor())
-    except legal_hold.LegalHoldError as error:
-        _fail(error)
-    click.echo(f"message {message.id} under legal hold until "
-               f"{clock.format_rfc3339(message.expires_at)}")
+    message = messages.hold(message_id, reason, audit.cli_actor())
+    return (f"message {message.id} under legal hold until "
+            f"{clock.format_rfc3339(message.expires_at)}")
 
 
 @messages_group.command("unflag")
 @click.argument("message_id")
-def messages_unflag(message_id: str) -> None:
+def messages_unflag(message_id: str) -> str:
     """Lift a legal hold: the message ends as a contact message would."""
-    try:
-        message = legal_hold.unflag(message_id, audit.cli_actor())
-    except legal_hold.LegalHoldError as error:
-        _fail(error)
-    click.echo(f"message {message.id} kept until {clock.format_rfc3339(message.expires_at)}")
+    message = messages.release(message_id, audit.cli_actor())
+    return f"message {message.id} kept until {clock.format_rfc3339(message.expires_at)}"
 
 
 @messages_group.command("to-client")
 @click.argument("message_id")
 @click.option("--field", "fields", multiple=True, metavar="NAME=VALUE",
               help="Client field (siret, role, phone, address, …); repeatable.")
-def messages_to_client(message_id: str, fields: tuple[str, ...]) -> None:
+def messages_to_client(message_id: str, fields: tuple[str, ...]) -> str:
     """Turn a message into a client relationship (it then follows the client rules)."""
-    try:
-        client = clients.from_message(message_id, audit.cli_actor(), _pairs(fields))
-    except clients.ClientError as error:
-        _fail(error)
-    click.echo(f"client {client.id}; anonymised on "
-               f"{clock.format_rfc3339(client.anonymise_at)} unless there is new activity")
+    client = messages.attach_to_client(message_id, audit.cli_actor(), _pairs(fields))
+    return (f"client {client.id}; anonymised on "
+            f"{clock.format_rfc3339(client.anonymise_at)} unless there is new activity")
 
 
 @messages_group.command("rectify")
 @click.argument("message_id")
 @click.option("--field", "fields", multiple=True, required=True, metavar="NAME=VALUE",
               help="Corrected field (name, email, company, message); repeatable.")
-def messages_rectify(message_id: str, fields: tuple[str, ...]) -> None:
+def messages_rectify(message_id: str, fields: tuple[str, ...]) -> str:
     """Correct a message at its author's request."""
-    try:
-        message = privacy.rectify_message(message_id, _pairs(fields), audit.cli_actor())
-    except privacy.PrivacyError as error:
-        _fail(error)
-    click.echo(f"message {message.id} corrected")
+    message = messages.rectify(message_id, _pairs(fields), audit.cli_actor())
+    return f"message {message.id} corrected"
 
 
-@click.group("clients", cls=AppGroup)
+@click.group("clients", cls=GardienGroup)
 def clients_group() -> None:
     """Client records: show, correct, quotes, invoices, payments, reminders."""
 
 
 @clients_group.command("show")
 @click.argument("client_id")
-def clients_show(client_id: str) -> None:
+def clients_show(client_id: str) -> str:
     """Print a client record with its quotes and invoices."""
-    try:
-        client = clients.get(client_id)
-    except clients.ClientError as error:
-        _fail(error)
-    click.echo(f"client {client.id}")
-    for key in clients.CLIENT_FIELDS:
-        click.echo(f"  {key}: {client.personal.get(key) or '-'}")
-    click.echo(f"  last activity: {clock.format_rfc3339(client.last_activity_at)}")
+    client = clients.get(client_id)
+    lines = [f"client {client.id}"]
+    lines += [f"  {key}: {client.personal.get(key) or '-'}" for key in clients.CLIENT_FIELDS]
+    lines.append(f"  last activity: {clock.format_rfc3339(client.last_activity_at)}")
     if client.anonymised_at:
-        click.echo(f"  anonymised: {clock.format_rfc3339(client.anonymised_at)}")
+        lines.append(f"  anonymised: {clock.format_rfc3339(client.anonymised_at)}")
     else:
-        click.echo(f"  anonymised on: {clock.format_rfc3339(client.anonymise_at)}")
+        lines.append(f"  anonymised on: {clock.format_rfc3339(client.anonymise_at)}")
     for quote in client.quotes:
-        click.echo(f"  quote {quote.id} {quote.number} {quote.issued_on.date()} "
-                   f"{quote.amount_cents / 100:.2f} {quote.status}")
+        lines.append(f"  quote {quote.id} {quote.number} {quote.issued_on.date()} "
+                     f"{quote.amount_cents / 100:.2f} {quote.status}")
     for invoice in client.invoices:
         paid = f"paid {invoice.paid_on.date()} ({invoice.payment_method})" if invoice.paid_on \
             else f"unpaid, {invoice.reminders_sent} reminder(s)"
-        click.echo(f"  invoice {invoice.id} {invoice.number} {invoice.issued_on.date()} "
-                   f"{invoice.amount_cents / 100:.2f} {paid}; kept until "
-                   f"{invoice.expires_at.date()}")
+        lines.append(f"  invoice {invoice.id} {invoice.number} {invoice.issued_on.date()} "
+                     f"{invoice.amount_cents / 100:.2f} {paid}; kept until "
+                     f"{invoice.expires_at.date()}")
+    return "\n".join(lines)
 
 
 @clients_group.command("rectify")
 @click.argument("client_id")
 @click.option("--field", "fields", multiple=True, required=True, metavar="NAME=VALUE",
               help=f"One of {', '.join(clients.CLIENT_FIELDS)}; repeatable.")
-def clients_rectify(client_id: str, fields: tuple[str, ...]) -> None:
+def clients_rectify(client_id: str, fields: tuple[str, ...]) -> str:
     """Correct a client record (the SIRET number is checked)."""
-    try:
-        clients.rectify(client_id, _pairs(fields), audit.cli_actor())
-    except clients.ClientError as error:
-        _fail(error)
-    click.echo(f"client {client_id} corrected")
+    clients.rectify(client_id, _pairs(fields), audit.cli_actor())
+    return f"client {client_id} corrected"
 
 
 @clients_group.command("add-quote")
@@ -216,13 +228,10 @@ def clients_rectify(client_id: str, fields: tuple[str, ...]) -> None:
 @click.option("--date", "issued_on", required=True, type=_date)
 @click.option("--amount", required=True, type=_cents, help="In euros, e.g. 120.50.")
 @click.option("--status", default="sent", type=click.Choice(clients.QUOTE_STATUSES))
-def clients_add_quote(client_id, number, issued_on, amount, status) -> None:
+def clients_add_quote(client_id, number, issued_on, amount, status) -> str:
     """Add a quote to a client (counts as activity)."""
-    try:
-        quote = clients.add_quote(client_id, number, issued_on, amount, status)
-    except clients.ClientError as error:
-        _fail(error)
-    click.echo(f"quote {quote.id} added")
+    quote = clients.add_quote(client_id, number, issued_on, amount, status)
+    return f"quote {quote.id} added"
 
 
 @clients_group.command("add-invoice")
@@ -230,60 +239,49 @@ def clients_add_quote(client_id, number, issued_on, amount, status) -> None:
 @click.option("--number", required=True)
 @click.option("--date", "issued_on", required=True, type=_date)
 @click.option("--amount", required=True, type=_cents, help="In euros, e.g. 120.50.")
-def clients_add_invoice(client_id, number, issued_on, amount) -> None:
+def clients_add_invoice(client_id, number, issued_on, amount) -> str:
     """Add an invoice to a client (counts as activity; kept for the invoice period)."""
-    try:
-        invoice = clients.add_invoice(client_id, number, issued_on, amount)
-    except clients.ClientError as error:
-        _fail(error)
-    click.echo(f"invoice {invoice.id} added; kept until {invoice.expires_at.date()}")
+    invoice = clients.add_invoice(client_id, number, issued_on, amount)
+    return f"invoice {invoice.id} added; kept until {invoice.expires_at.date()}"
 
 
 @clients_group.command("add-payment")
 @click.argument("invoice_id", type=int)
 @click.option("--date", "paid_on", required=True, type=_date)
 @click.option("--method", required=True, type=click.Choice(clients.PAYMENT_METHODS))
-def clients_add_payment(invoice_id, paid_on, method) -> None:
+def clients_add_payment(invoice_id, paid_on, method) -> str:
     """Record the payment of an invoice (counts as activity)."""
-    try:
-        clients.record_payment(invoice_id, paid_on, method)
-    except clients.ClientError as error:
-        _fail(error)
-    click.echo(f"invoice {invoice_id} paid")
+    clients.record_payment(invoice_id, paid_on, method)
+    return f"invoice {invoice_id} paid"
 
 
 @clients_group.command("add-reminder")
 @click.argument("invoice_id", type=int)
 @click.option("--date", "sent_on", required=True, type=_date)
-def clients_add_reminder(invoice_id, sent_on) -> None:
+def clients_add_reminder(invoice_id, sent_on) -> str:
     """Count a payment reminder sent for an invoice."""
-    try:
-        invoice = clients.record_reminder(invoice_id, sent_on)
-    except clients.ClientError as error:
-        _fail(error)
-    click.echo(f"invoice {invoice_id}: {invoice.reminders_sent} reminder(s)")
+    invoice = clients.record_reminder(invoice_id, sent_on)
+    return f"invoice {invoice_id}: {invoice.reminders_sent} reminder(s)"
 
 
-@click.command("purge")
+@gardien_command("purge")
 @click.option("--now", "at", type=_date, help="Act as if it were this time (RFC 3339).")
 @click.option("--dry-run", is_flag=True, help="Count what would go; change nothing.")
 @click.option("--chunk", default=2000, show_default=True, help="Rows per transaction.")
-@with_appcontext
-def purge_command(at: datetime | None, dry_run: bool, chunk: int) -> None:
+def purge_command(at: datetime | None, dry_run: bool, chunk: int) -> str:
     """Delete or anonymise what the retention policy says has ended."""
     moment = at or clock.now()
     with clock.frozen(moment):
         counts = retention.purge(moment, dry_run=dry_run, chunk=chunk)
     if counts is None:
-        click.echo("another purge is running; nothing done")
-        return
+        return "another purge is running; nothing done"
     verb = "would" if dry_run else "did"
-    click.echo(f"purge at {clock.format_rfc3339(moment)} ({verb}):")
-    for rule, count in counts.items():
-        click.echo(f"  {rule:<16} {count}")
+    lines = [f"purge at {clock.format_rfc3339(moment)} ({verb}):"]
+    lines += [f"  {rule:<16} {count}" for rule, count in counts.items()]
+    return "\n".join(lines)
 
 
-@click.group("legal-hold", cls=AppGroup)
+@click.group("legal-hold", cls=GardienGroup)
 def legal_hold_group() -> None:
     """Bundles of held messages for the competent authorities."""
 
@@ -291,21 +289,15 @@ def legal_hold_group() -> None:
 @legal_hold_group.command("export")
 @click.argument("message_id")
 @click.argument("outfile", type=click.Path(dir_okay=False, path_type=Path))
-def legal_hold_export(message_id: str, outfile: Path) -> None:
+def legal_hold_export(message_id: str, outfile: Path) -> str:
     """Write a held message and its metadata to a signed ZIP (SHA-256 manifest)."""
-    try:
-        manifest = legal_hold.export_bundle(message_id, outfile, audit.cli_actor())
-    except legal_hold.LegalHoldError as error:
-        _fail(error)
-    click.echo(f"wrote {outfile} ({len(manifest['sha256'])} files, manifest signed)")
+    manifest = legal_hold.export_bundle(message_id, outfile, audit.cli_actor())
+    return f"wrote {outfile} ({len(manifest['sha256'])} files, manifest signed)"
 
 
 @legal_hold_group.command("verify")
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def legal_hold_verify(bundle: Path) -> None:
+def legal_hold_verify(bundle: Path) -> str:
     """Check a bundle's signature and checksums."""
-    try:
-        manifest = legal_hold.verify_bundle(bundle)
-    except legal_hold.LegalHoldError as error:
-        _fail(error)
-    click.echo(f"{bundle}: signature and {len(manifest['sha256'])} checksums verify")
+    manifest = legal_hold.verify_bundle(bundle)
+    return f"{bundle}: signature and {len(manifest['sha256'])} checksums verify"

@@ -1,7 +1,8 @@
 """Clients: a message becomes a client relationship, with quotes, invoices and payments.
 
 Every change of activity moves ``anonymise_at`` (last activity + the ``client`` period);
-every invoice gets its own end date (invoice date + the ``invoice`` period).
+every invoice gets its own end date (invoice date + the ``invoice`` period). The
+functions add to the caller's transaction and never commit.
 """
 
 from __future__ import annotations
@@ -12,17 +13,18 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siret as siret_number
 
 from . import audit, clock, policy
+from .addresses import is_email
 from .crypto import email_index
+from .errors import DomainError
 from .extensions import db
 from .models import Client, ContactMessage, Invoice, Quote, get_or_fail
-from .schemas import is_email
 
 CLIENT_FIELDS = ("name", "company", "siret", "role", "phone", "email", "address")
 PAYMENT_METHODS = ("transfer", "card", "cheque", "cash", "direct_debit", "cesu", "other")
 QUOTE_STATUSES = ("draft", "sent", "accepted", "refused", "expired")
 
 
-class ClientError(ValueError):
+class ClientError(DomainError):
     """A client operation that cannot be done; the message names no personal data."""
 
 
@@ -54,21 +56,15 @@ def touch(client: Client, at: datetime) -> None:
     if client.anonymised_at is not None:
         raise ClientError("this client record is anonymised")
     client.last_activity_at = max(client.last_activity_at, at)
-    client.anonymise_at = policy.current()["client"].expires(client.last_activity_at)
+    client.anonymise_at = policy.current()[policy.CLIENT].expires(client.last_activity_at)
 
 
-def from_message(message_id: str, actor: str, extra: dict[str, str] | None = None) -> Client:
-    """Turn a message into a client relationship (or attach it to the same person's).
+def for_message(message: ContactMessage, extra: dict[str, str]) -> Client:
+    """The open client record of a message's author on its site, made from it if none.
 
-    The message then follows the client's rules: it has no end date of its own and goes
-    when the client record is anonymised.
+    ``extra`` adds fields the message lacks (SIRET, role, …). Its activity is the
+    message's receipt. Called by :func:`webhook_app.messages.attach_to_client`.
     """
-    message = get_or_fail(ContactMessage, message_id, ClientError("no such message"))
-    if message.client_id is not None:
-        raise ClientError("this message already belongs to a client")
-    if message.legal_hold_at is not None:
-        raise ClientError("this message is under legal hold; lift the hold first")
-    personal = message.personal
     client = db.session.scalar(
         db.select(Client).where(
             Client.site_id == message.site_id,
@@ -77,13 +73,14 @@ def from_message(message_id: str, actor: str, extra: dict[str, str] | None = Non
         )
     )
     if client is None:
+        personal = message.personal
         fields = clean_fields(
             {
                 "name": personal["name"],
                 "company": personal.get("company"),
                 "email": personal["email"],
                 "phone": (personal.get("fields") or {}).get("phone"),
-                **(extra or {}),
+                **extra,
             }
         )
         client = Client(
@@ -96,14 +93,6 @@ def from_message(message_id: str, actor: str, extra: dict[str, str] | None = Non
         db.session.add(client)
         db.session.flush()
     touch(client, message.received_at)
-    message.client_id = client.id
-    message.retention = "client"
-    message.expires_at = None
-    audit.record(
-        "message.to_client", actor=actor, record_ids=[message.id, client.id],
-        site_id=message.site_id, subject=message.email_index,
-    )
-    db.session.commit()
     return client
 
 
@@ -120,7 +109,6 @@ def rectify(client_id: str, changes: dict[str, str | None], actor: str) -> Clien
         "client.rectify", actor=actor, record_ids=[client.id], site_id=client.site_id,
         subject=client.email_index, detail="fields: " + ", ".join(sorted(cleaned)),
     )
-    db.session.commit()
     return client
 
 
@@ -134,7 +122,7 @@ def add_quote(
     quote = Quote(number=number, issued_on=issued_on, amount_cents=amount_cents, status=status)
     client.quotes.append(quote)
     touch(client, issued_on)
-    db.session.commit()
+    db.session.flush()  # its id, for the caller to show
     return quote
 
 
@@ -146,11 +134,11 @@ def add_invoice(client_id: str, number: str, issued_on: datetime, amount_cents: 
         issued_on=issued_on,
         amount_cents=amount_cents,
         reminders_sent=0,
-        expires_at=policy.current()["invoice"].expires(issued_on),
+        expires_at=policy.current()[policy.INVOICE].expires(issued_on),
     )
     client.invoices.append(invoice)
     touch(client, issued_on)
-    db.session.commit()
+    db.session.flush()  # its id, for the caller to show
     return invoice
 
 
@@ -166,7 +154,6 @@ def record_payment(invoice_id: int, paid_on: datetime, method: str) -> Invoice:
     invoice.paid_on = paid_on
     invoice.payment_method = method
     touch(invoice.client, paid_on)
-    db.session.commit()
     return invoice
 
 
@@ -175,5 +162,4 @@ def record_reminder(invoice_id: int, sent_on: datetime) -> Invoice:
     invoice = _invoice(invoice_id)
     invoice.reminders_sent += 1
     invoice.last_reminder_on = sent_on
-    db.session.commit()
     return invoice

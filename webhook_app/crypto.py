@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
+from .addresses import normalise_email
 from .config import data_keys
 
 EXTENSION = "gardien.crypto"
@@ -51,11 +52,6 @@ def decrypt(token: str) -> str:
     except InvalidToken:
         # Never include the token: say only that the key set does not match.
         raise InvalidToken("stored value cannot be decrypted with GARDIEN_DATA_KEYS") from None
-
-
-def normalise_email(address: str) -> str:
-    """The form of an address that the blind index hashes: trimmed, lower-cased."""
-    return address.strip().lower()
 
 
 def email_index(address: str) -> str:

@@ -1,4 +1,4 @@
-"""The one JSON error shape of the API (CONTRACT §2).
+"""The one JSON error shape of the API (CONTRACT §2), and the base of domain refusals.
 
 Messages are fixed sentences: they never quote what was submitted, so no address, IP
 or message text can leak through an error body.
@@ -31,6 +31,14 @@ CODES = {
     429: ("rate_limited", "Too many requests; retry later."),
     503: ("unavailable", "Storage is unavailable; retry later."),
 }
+
+
+class DomainError(ValueError):
+    """An operation the domain refuses (no such record, a rule forbids it).
+
+    The message is a fixed sentence naming no personal data: the CLI prints it, the
+    dashboard shows it. Each domain module has its own subclass.
+    """
 
 
 class ApiError(Exception):

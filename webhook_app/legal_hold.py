@@ -1,9 +1,9 @@
-"""Legal holds: a message with illegal content is kept for the authorities, then deleted.
+"""Bundles of held messages for the authorities.
 
-A hold replaces the message's end date with flag time + the ``legal_hold`` period and
-exempts it from erasure; lifting it puts back the ``contact`` date (from receipt).
-The bundle for the authorities is a ZIP whose manifest of SHA-256 sums is signed with
-itsdangerous under the service's secret key.
+Putting a message under hold and lifting it are steps of its lifecycle
+(:func:`webhook_app.messages.hold`, :func:`~webhook_app.messages.release`). The bundle
+for the authorities is a ZIP whose manifest of SHA-256 sums is signed with itsdangerous
+under the service's secret key.
 """
 
 from __future__ import annotations
@@ -17,59 +17,23 @@ from pathlib import Path
 from flask import current_app
 from itsdangerous import BadSignature, Signer
 
-from . import __version__, audit, clock, policy
-from .extensions import db
-from .models import ContactMessage, get_or_fail
+from . import __version__, audit, clock, messages
+from .errors import DomainError
+from .models import ContactMessage
 
 SIGNER_SALT = "gardien.legal-hold.manifest"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 
 
-class LegalHoldError(ValueError):
+class LegalHoldError(DomainError):
     """A hold operation that cannot be done; the message names no personal data."""
 
 
-def _message(message_id: str) -> ContactMessage:
-    return get_or_fail(ContactMessage, message_id, LegalHoldError("no such message"))
-
-
-def flag(message_id: str, reason: str, actor: str) -> ContactMessage:
-    """Put a message under legal hold, recording who, when and why."""
-    if not reason.strip():
-        raise LegalHoldError("a legal hold needs a reason")
-    message = _message(message_id)
-    if message.client_id is not None:
-        raise LegalHoldError("this message belongs to a client record")
-    now = clock.now()
-    message.legal_hold_at = now
-    message.legal_hold_by = actor
-    message.legal_hold_reason = reason.strip()
-    message.retention = "legal_hold"
-    message.expires_at = policy.current()["legal_hold"].expires(now)
-    audit.record(
-        "message.flag", actor=actor, record_ids=[message.id], site_id=message.site_id,
-        subject=message.email_index,
-    )
-    db.session.commit()
-    return message
-
-
-def unflag(message_id: str, actor: str) -> ContactMessage:
-    """Lift a hold: the message ends as any contact message would (maybe at once)."""
-    message = _message(message_id)
+def _held(message_id: str) -> ContactMessage:
+    message = messages.get(message_id)
     if message.legal_hold_at is None:
-        raise LegalHoldError("this message is not under legal hold")
-    message.legal_hold_at = None
-    message.legal_hold_by = None
-    message.legal_hold_reason = None
-    message.retention = "contact"
-    message.expires_at = policy.current()["contact"].expires(message.received_at)
-    audit.record(
-        "message.unflag", actor=actor, record_ids=[message.id], site_id=message.site_id,
-        subject=message.email_index,
-    )
-    db.session.commit()
+        raise LegalHoldError("only a message under legal hold can be exported for the authorities")
     return message
 
 
@@ -79,9 +43,7 @@ def _signer() -> Signer:
 
 def export_bundle(message_id: str, target: Path, actor: str) -> dict:
     """Write the held message and its metadata to a signed ZIP (mode 0600); return the manifest."""
-    message = _message(message_id)
-    if message.legal_hold_at is None:
-        raise LegalHoldError("only a message under legal hold can be exported for the authorities")
+    message = _held(message_id)
     files = {
         "message.json": _json(message.personal),
         "metadata.json": _json(
@@ -115,7 +77,6 @@ def export_bundle(message_id: str, target: Path, actor: str) -> dict:
         "legal_hold.export", actor=actor, record_ids=[message.id], site_id=message.site_id,
         subject=message.email_index,
     )
-    db.session.commit()
     return manifest
 
 

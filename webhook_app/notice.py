@@ -77,14 +77,16 @@ def published(policy: Policy, language: str) -> dict:
 
 
 def _category(category: Category, language: str) -> dict:
+    period = period_label(category.period, language)
     return {
         "key": category.key,
         "label": category.label[language],
         "data": category.data[language],
-        "purpose": category.purpose[language],
+        # The period comes from the file's `period`, never from prose beside it.
+        "purpose": category.purpose[language].replace("{period}", period),
         "legal_basis": category.legal_basis[language],
         "period": category.period,
-        "period_label": period_label(category.period, language),
+        "period_label": period,
         "starts": category.starts,
         "at_end": category.at_end,
         "recipients": [dict(recipient) for recipient in category.recipients],

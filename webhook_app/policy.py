@@ -18,6 +18,16 @@ DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.toml")
 LANGUAGES = ("fr", "en")
 AT_END = ("delete", "anonymise")
 
+# The categories the code applies: keys of ``policy.toml``, named once here.
+CONTACT = "contact"
+LEGAL_HOLD = "legal_hold"
+CLIENT = "client"
+INVOICE = "invoice"
+STATS_EVENT = "stats_event"
+IDEMPOTENCY_KEY = "idempotency_key"
+AUDIT = "audit"
+REQUIRED = (CONTACT, LEGAL_HOLD, CLIENT, INVOICE, STATS_EVENT, IDEMPOTENCY_KEY, AUDIT)
+
 
 class PolicyError(ValueError):
     """The policy file is missing a category or holds an invalid value."""
@@ -78,6 +88,9 @@ def load(path: str | Path = DEFAULT_POLICY_FILE) -> Policy:
     if language not in LANGUAGES:
         raise PolicyError(f"language must be one of {LANGUAGES}")
     categories = {key: _category(key, entry) for key, entry in raw["categories"].items()}
+    missing = [key for key in REQUIRED if key not in categories]
+    if missing:
+        raise PolicyError(f"the policy lacks the categories {', '.join(missing)}")
     return Policy(language=language, categories=categories)
 
 

@@ -1,4 +1,4 @@
-"""The rights of a person: access (export), erasure, rectification.
+"""The rights of a person: access (export) and erasure.
 
 Export and erase answer exactly what a WordPress exporter and eraser callback return,
 so the plugin hands them through. People are found by the blind index of their address
@@ -10,18 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
-from . import audit, clock
+from . import audit, clock, messages, policy
 from .crypto import email_index
 from .extensions import db
-from .models import Client, ContactMessage, Invoice, Quote, get_or_fail
-from .notice import default_language
+from .models import Client, ContactMessage, Invoice, Quote
+from .notice import default_language, period_label
 from .retention import anonymise
-from .schemas import is_email
 
 PAGE_SIZE = 100
-RECTIFIABLE = ("name", "email", "company", "message")
 
 TEXTS = {
     "fr": {
@@ -43,7 +41,7 @@ TEXTS = {
         "held": "{n} message(s) conservé(s) jusqu'au {date} : signalé(s) pour contenu "
         "illicite, à la disposition des autorités compétentes (obligation légale).",
         "invoices_kept": "{n} facture(s) conservée(s) jusqu'au {date} : obligation comptable "
-        "(Code de commerce, art. L123-22 : dix ans ; l'entreprise a choisi vingt ans). "
+        "(Code de commerce, art. L123-22 : dix ans ; l'entreprise a choisi {period}). "
         "La fiche client est anonymisée.",
         "nothing": "Aucune donnée à effacer pour cette adresse.",
     },
@@ -64,15 +62,11 @@ TEXTS = {
         "held": "{n} message(s) kept until {date}: flagged for illegal content, kept at the "
         "disposal of the competent authorities (legal obligation).",
         "invoices_kept": "{n} invoice(s) kept until {date}: accounting obligation (French "
-        "commercial code, art. L123-22: ten years; the company chose twenty). The client "
+        "commercial code, art. L123-22: ten years; the company chose {period}). The client "
         "record is anonymised.",
         "nothing": "Nothing to erase for this address.",
     },
 }
-
-
-class PrivacyError(ValueError):
-    """A rights request that cannot be done; the message names no personal data."""
 
 
 @dataclass(frozen=True)
@@ -227,11 +221,10 @@ def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
     became its correspondence (its address may have been corrected since).
     """
     person = Person(site_id, email_index(email))
-    texts = TEXTS[default_language()]
+    language = default_language()
+    texts = TEXTS[language]
     mine = (ContactMessage.site_id == site_id) & (ContactMessage.email_index == person.index)
-    erasable = select(ContactMessage.id).where(
-        mine, ContactMessage.legal_hold_at.is_(None), ContactMessage.client_id.is_(None)
-    )
+    erasable = messages.erasable(site_id, person.index)
     through_messages = select(ContactMessage.client_id).where(
         mine, ContactMessage.client_id.is_not(None)
     )
@@ -241,14 +234,16 @@ def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
         | ((Client.site_id == site_id) & (Client.email_index == person.index)),
     )
     message_ids = list(db.session.scalars(erasable.order_by(ContactMessage.id).limit(PAGE_SIZE)))
-    if message_ids:
-        db.session.execute(delete(ContactMessage).where(ContactMessage.id.in_(message_ids)))
+    messages.erase(message_ids)
     room = PAGE_SIZE - len(message_ids)
     clients = list(db.session.scalars(
         select(Client).where(Client.id.in_(client_ids.order_by(Client.id).limit(room)))
     )) if room else []
     invoices = [invoice for client in clients for invoice in client.invoices]
-    messages = _kept(texts["invoices_kept"], [invoice.expires_at for invoice in invoices])
+    invoice_period = period_label(policy.current()[policy.INVOICE].period, language)
+    explanations = _kept(
+        texts["invoices_kept"], [invoice.expires_at for invoice in invoices], period=invoice_period
+    )
     if clients:
         anonymise(clients, clock.now())
     left = sum(
@@ -259,10 +254,10 @@ def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
         select(ContactMessage.expires_at).where(mine, ContactMessage.legal_hold_at.is_not(None))
     ))
     if not left:
-        messages += _kept(texts["held"], held)
+        explanations += _kept(texts["held"], held)
     removed = [*message_ids, *(client.id for client in clients)]
-    if not removed and not messages:
-        messages.append(texts["nothing"])
+    if not removed and not explanations:
+        explanations.append(texts["nothing"])
     audit.record(
         "privacy.erase", actor=actor, site_id=site_id, subject=person.index,
         record_ids=removed, detail=f"page {page}",
@@ -270,36 +265,16 @@ def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
     return {
         "items_removed": bool(removed),
         "items_retained": bool(held or invoices),
-        "messages": messages,
+        "messages": explanations,
         "done": not left,
     }
 
 
-def _kept(template: str, ends: list[datetime]) -> list[str]:
+def _kept(template: str, ends: list[datetime], **values: str) -> list[str]:
     """One explanation per end date: "2 invoice(s) kept until 2046-03-02: …"."""
     by_date: dict[str, int] = {}
     for end in ends:
         by_date[_date(end)] = by_date.get(_date(end), 0) + 1
-    return [template.format(n=count, date=day) for day, count in sorted(by_date.items())]
-
-
-def rectify_message(message_id: str, changes: dict[str, str], actor: str) -> ContactMessage:
-    """Correct fields of a message (CLI and dashboard); a new address moves its index."""
-    unknown = sorted(set(changes) - set(RECTIFIABLE))
-    if unknown:
-        raise PrivacyError(f"only {', '.join(RECTIFIABLE)} can be corrected")
-    if any(not str(value).strip() for key, value in changes.items() if key != "company"):
-        raise PrivacyError("a corrected field cannot be empty")
-    message = get_or_fail(ContactMessage, message_id, PrivacyError("no such message"))
-    if "email" in changes:
-        changes = {**changes, "email": changes["email"].strip()}
-        if not is_email(changes["email"]):
-            raise PrivacyError("the e-mail address is not valid")
-        message.email_index = email_index(changes["email"])
-    message.personal = {**message.personal, **changes}
-    audit.record(
-        "message.rectify", actor=actor, record_ids=[message.id], site_id=message.site_id,
-        subject=message.email_index, detail="fields: " + ", ".join(sorted(changes)),
-    )
-    db.session.commit()
-    return message
+    return [
+        template.format(n=count, date=day, **values) for day, count in sorted(by_date.items())
+    ]

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from . import audit
+from . import audit, messages, policy
 from .extensions import db, empty_sqlite_log
 from .models import AuditEntry, Client, ContactMessage, IdempotencyKey, Invoice, Lease
 from .stats import retention as stats_retention
@@ -82,8 +82,7 @@ def anonymise(clients: list[Client], now: datetime) -> None:
         client.email_index = None
         client.anonymised_at = now
         client.anonymise_at = None
-    ids = [client.id for client in clients]
-    db.session.execute(delete(ContactMessage).where(ContactMessage.client_id.in_(ids)))
+    messages.end_with_clients([client.id for client in clients])
 
 
 def _anonymise_clients(ids: list, now: datetime) -> None:
@@ -105,16 +104,16 @@ def anonymised_identity(client_id: str) -> dict:
 
 MESSAGE_KEY = (ContactMessage.id,)
 RULES = (
-    Rule("contact", "delete", ContactMessage, ContactMessage.expires_at, MESSAGE_KEY,
-         also=ContactMessage.retention == "contact"),
-    Rule("legal_hold", "delete", ContactMessage, ContactMessage.expires_at, MESSAGE_KEY,
-         also=ContactMessage.retention == "legal_hold"),
-    Rule("client", "anonymise", Client, Client.anonymise_at, (Client.id,),
+    Rule(policy.CONTACT, "delete", ContactMessage, ContactMessage.expires_at, MESSAGE_KEY,
+         also=ContactMessage.retention == policy.CONTACT),
+    Rule(policy.LEGAL_HOLD, "delete", ContactMessage, ContactMessage.expires_at, MESSAGE_KEY,
+         also=ContactMessage.retention == policy.LEGAL_HOLD),
+    Rule(policy.CLIENT, "anonymise", Client, Client.anonymise_at, (Client.id,),
          also=Client.anonymised_at.is_(None), anonymise=_anonymise_clients),
-    Rule("invoice", "delete", Invoice, Invoice.expires_at, (Invoice.id,)),
-    Rule("idempotency_key", "delete", IdempotencyKey, IdempotencyKey.expires_at,
+    Rule(policy.INVOICE, "delete", Invoice, Invoice.expires_at, (Invoice.id,)),
+    Rule(policy.IDEMPOTENCY_KEY, "delete", IdempotencyKey, IdempotencyKey.expires_at,
          (IdempotencyKey.site_id, IdempotencyKey.webhook_id)),
-    Rule("audit", "delete", AuditEntry, AuditEntry.expires_at, (AuditEntry.id,)),
+    Rule(policy.AUDIT, "delete", AuditEntry, AuditEntry.expires_at, (AuditEntry.id,)),
 )
 
 

@@ -21,15 +21,6 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
-def is_email(value: str) -> bool:
-    """The API's rule for an e-mail address, for the CLI and the dashboard too."""
-    try:
-        validate.Email()(value)
-    except ValidationError:
-        return False
-    return len(value) <= 254
-
-
 def not_blank(value: str) -> None:
     """Reject a string made of white space only."""
     if not value.strip():

@@ -1,4 +1,4 @@
-"""Signed requests (CONTRACT §1): Standard Webhooks verification, sites, idempotency.
+"""Signed requests (CONTRACT §1): Standard Webhooks verification and idempotency.
 
 The HMAC primitive is the ``standardwebhooks`` package's, computed over the raw body
 bytes as the specification says (its ``Webhook`` class only signs text); this module
@@ -13,7 +13,6 @@ import binascii
 import hashlib
 import hmac
 import re
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -24,27 +23,15 @@ from sqlalchemy.exc import IntegrityError
 from standardwebhooks.webhooks import hmac_data
 
 from . import clock
-from .config import webhook_key
 from .crypto import keys
 from .errors import ApiError
 from .extensions import db
-from .models import IdempotencyKey, Site, insert_row, orm_transaction
+from .models import IdempotencyKey, insert_row, orm_transaction
 from .policy import Category
+from .sites import DEFAULT_SITE, SITE_SLUG, SiteKeys, site_keys
 
-DEFAULT_SITE = "default"
-SITE_CACHE = "gardien.site_keys"
 WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
-SITE_SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
-
-
-@dataclass(frozen=True)
-class SiteKeys:
-    """What verification needs of a site: its id, slug and the HMAC key of each secret."""
-
-    id: int
-    slug: str
-    keys: tuple[bytes, ...]
 
 
 @dataclass(frozen=True)
@@ -55,44 +42,6 @@ class SignedRequest:
     webhook_id: str
     target: str  # "POST /v1/contact": a message id names one request to one endpoint
     body: bytes
-
-
-def site_secrets(site: Site) -> list[str]:
-    """Every secret that currently signs for ``site`` (configured one first for `default`)."""
-    stored = [entry.secret for entry in site.secrets]
-    if site.slug == DEFAULT_SITE:
-        return [current_app.config["WEBHOOK_SECRET"], *stored]
-    return stored
-
-
-def fingerprint(secret: str) -> str:
-    """A short, non-secret name for a secret, to tell rotated secrets apart in listings."""
-    return hashlib.sha256(secret.encode()).hexdigest()[:12]
-
-
-def site_keys(slug: str) -> SiteKeys | None:
-    """The keys of site ``slug``, from this worker's cache for up to SITE_CACHE_SECONDS.
-
-    Decrypting secrets and querying the site on every request would dominate the cost
-    of intake; a rotation or removal reaches every worker within the cache period.
-    """
-    cache: dict = current_app.extensions.setdefault(SITE_CACHE, {})
-    cached = cache.get(slug)
-    if cached is not None and time.monotonic() < cached[0]:
-        return cached[1]
-    site = db.session.scalar(db.select(Site).where(Site.slug == slug))
-    if site is None:
-        return None  # unknown slugs are not cached: anyone can invent them
-    keys = SiteKeys(
-        id=site.id, slug=site.slug, keys=tuple(webhook_key(s) for s in site_secrets(site))
-    )
-    cache[slug] = (time.monotonic() + current_app.config["SITE_CACHE_SECONDS"], keys)
-    return keys
-
-
-def forget_sites() -> None:
-    """Drop this worker's cached site keys (after a change made in this process)."""
-    current_app.extensions.pop(SITE_CACHE, None)
 
 
 def verify(headers, body: bytes, target: str) -> SignedRequest:

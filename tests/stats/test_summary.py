@@ -176,6 +176,7 @@ def test_lists_hold_the_hundred_most_visited(app, post_events):
 def test_each_site_sees_its_own_visits(app, post_events):
     with app.app_context():
         secret = sites.add("atelier")
+        db.session.commit()
     with clock.frozen(NOON):
         post_events([page_view()], site="atelier", secret=secret)
         post_events([page_view(), page_view(user_agent=FIREFOX)])

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, request
 from sqlalchemy.engine import Connection
 
-from webhook_app import schemas as wire
-from webhook_app.api import KIB, signed
+from webhook_app import schemas as wire_schemas
 from webhook_app.signing import SignedRequest
+from webhook_app.wire import KIB, signed
 
 from . import ingest, schemas, summary
 
@@ -18,7 +18,7 @@ bp = Blueprint("stats", __name__, url_prefix="/v1/stats")
 @signed(limit=1024 * KIB)
 def post_events(request_signed: SignedRequest, payload: object, _: Connection):
     """Store the visits of a batch of page views; list the ones refused, count the bots."""
-    batch = wire.load(schemas.event_batch, payload)
+    batch = wire_schemas.load(schemas.event_batch, payload)
     return ingest.receive(request_signed.site.id, batch["events"]), 202
 
 
@@ -26,5 +26,5 @@ def post_events(request_signed: SignedRequest, payload: object, _: Connection):
 @signed(limit=0)
 def get_summary(request_signed: SignedRequest, payload: None, _: None):
     """Visits and visitors of the site between two dates (inclusive, UTC)."""
-    query = wire.load(schemas.summary_query, request.args.to_dict())
+    query = wire_schemas.load(schemas.summary_query, request.args.to_dict())
     return summary.summary(request_signed.site.id, query["from"], query["to"]), 200

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import click
-from flask.cli import AppGroup
 
 from webhook_app import clock
+from webhook_app.cli import GardienGroup
 
 from .rollup import rollup
 
@@ -26,7 +26,7 @@ def _day(value: str) -> date:
         raise click.BadParameter("expected a date, YYYY-MM-DD") from None
 
 
-@click.group("stats", cls=AppGroup)
+@click.group("stats", cls=GardienGroup)
 def stats_group() -> None:
     """Visit statistics: daily rollups."""
 
@@ -34,9 +34,9 @@ def stats_group() -> None:
 @stats_group.command("rollup")
 @click.option("--day", type=_day, help="Only this day (YYYY-MM-DD, UTC).")
 @click.option("--now", "at", type=_moment, help="Act as if it were this time (RFC 3339).")
-def rollup_command(day: date | None, at: datetime | None) -> None:
+def rollup_command(day: date | None, at: datetime | None) -> str:
     """Sum the days that are over into the daily rollups."""
     moment = at or clock.now()
     with clock.frozen(moment):
         count = rollup(moment, day)
-    click.echo(f"rolled up {count} site-day(s)")
+    return f"rolled up {count} site-day(s)"

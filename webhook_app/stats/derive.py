@@ -1,9 +1,9 @@
 """From a raw page view to a :class:`Visit`, after which the IP and user agent are forgotten.
 
 A :class:`Deriver` holds the data sets (crawler patterns, referrer database, geolocation),
-loaded once per process; :func:`derive` uses a shared one. Nothing here logs, stores or
-puts the IP or user agent in an exception message: a page URL that cannot be parsed raises
-a ``ValueError`` that names no value.
+loaded once per process; :func:`get_deriver` gives the shared one. Nothing here logs,
+stores or puts the IP or user agent in an exception message: a page URL that cannot be
+parsed raises a ``ValueError`` that names no value.
 """
 
 from __future__ import annotations

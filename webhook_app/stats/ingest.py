@@ -25,16 +25,16 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
 
-from webhook_app import clock, policy
+from webhook_app import clock
 from webhook_app.extensions import db
 from webhook_app.schemas import flatten
 
 from . import salts
 from .derive import Deriver, get_deriver
 from .models import VISITOR_HASH_CHARS, StatsDay, StatsEvent
+from .retention import purge_cutoff
 from .schemas import page_view
 
-RETENTION = "stats_event"
 # Clocks of WordPress hosts drift; a page view further ahead than this is an error.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 # A day counts as over this long before midnight: a batch still committing at midnight
@@ -142,8 +142,3 @@ def register_days(site_id: int, days: Iterable[date], now: datetime) -> None:
 def _upsert(dialect: str):
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(StatsDay)
-
-
-def purge_cutoff(now: datetime) -> datetime:
-    """Page views that happened before this moment are past their period at ``now``."""
-    return now - policy.current()[RETENTION].duration

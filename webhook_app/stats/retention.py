@@ -14,15 +14,20 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
+from webhook_app import policy
 from webhook_app.extensions import db
 from webhook_app.models import Site
 
 from . import salts
-from .ingest import RETENTION, purge_cutoff
 from .models import StatsEvent
 from .rollup import rollup
 
 SALT_RULE = "stats_salt"
+
+
+def purge_cutoff(now: datetime) -> datetime:
+    """Page views that happened before this moment are past their period at ``now``."""
+    return now - policy.current()[policy.STATS_EVENT].duration
 
 
 def purge(now: datetime, dry_run: bool = False, chunk: int = 10_000) -> dict[str, int]:
@@ -36,12 +41,12 @@ def purge(now: datetime, dry_run: bool = False, chunk: int = 10_000) -> dict[str
         ended = db.session.scalar(
             select(func.count()).select_from(StatsEvent).where(StatsEvent.occurred_at < cutoff)
         )
-        return {RETENTION: ended, SALT_RULE: salts.destroy_old(now, dry_run=True)}
+        return {policy.STATS_EVENT: ended, SALT_RULE: salts.destroy_old(now, dry_run=True)}
     rollup(now)
     deleted = 0
     for site_id in db.session.scalars(select(Site.id).order_by(Site.id)).all():
         deleted += _delete_ended(site_id, cutoff, chunk)
-    return {RETENTION: deleted, SALT_RULE: salts.destroy_old(now)}
+    return {policy.STATS_EVENT: deleted, SALT_RULE: salts.destroy_old(now)}
 
 
 def _delete_ended(site_id: int, cutoff: datetime, chunk: int) -> int:

@@ -1,0 +1,183 @@
+"""A contact message's lifecycle, in one place.
+
+received ─▶ (held ⇄ released) ─▶ deleted at ``expires_at`` by the purge
+    │                              or at once by an erasure (unless held)
+    └─▶ attached to a client ─▶ goes when the client record is anonymised
+
+Every change of state sets ``retention`` (the policy category the message follows) and
+``expires_at`` here and nowhere else, so the purge's range scan is always right. The
+functions add to the caller's transaction and never commit: the request wrapper, the CLI
+and the dashboard do.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Connection
+
+from . import audit, clients, clock, policy
+from .addresses import is_email
+from .crypto import email_index
+from .errors import DomainError
+from .extensions import db
+from .models import Client, ContactMessage, get_or_fail, insert_row, new_uuid
+
+RECTIFIABLE = ("name", "email", "company", "message")
+
+
+class MessageError(DomainError):
+    """A message operation that cannot be done; the message names no personal data."""
+
+
+def receive(connection: Connection, site_id: int, submission: dict) -> dict:
+    """Store a validated submission in ``connection``'s transaction; return its row.
+
+    ``expires_at`` is fixed now, from the policy, so the purge is a range scan.
+    """
+    retention = policy.current()[policy.CONTACT]
+    received = clock.now()
+    ip = submission.get("ip")
+    row = dict(
+        id=new_uuid(),
+        site_id=site_id,
+        email_index=email_index(submission["email"]),
+        form=submission.get("form"),
+        personal={
+            "name": submission["name"],
+            "email": submission["email"],
+            "company": submission.get("company"),
+            "message": submission["message"],
+            "ip": None if ip is None else str(ip),
+            "page": submission.get("page"),
+            "fields": submission.get("fields"),
+        },
+        consent=submission.get("consent"),
+        submitted_at=submission.get("submitted_at") or received,
+        received_at=received,
+        retention=retention.key,
+        expires_at=retention.expires(received),
+    )
+    insert_row(connection, ContactMessage, **row)
+    return row
+
+
+def accepted(message: dict) -> dict:
+    """The ``201`` answer for a stored submission."""
+    return {
+        "id": message["id"],
+        "received_at": clock.format_rfc3339(message["received_at"]),
+        "expires_at": clock.format_rfc3339(message["expires_at"]),
+        "retention": message["retention"],
+    }
+
+
+def get(message_id: str) -> ContactMessage:
+    """The message with this id, or :class:`MessageError`."""
+    return get_or_fail(ContactMessage, message_id, MessageError("no such message"))
+
+
+def hold(message_id: str, reason: str, actor: str) -> ContactMessage:
+    """Put a message under legal hold (illegal content), recording who, when and why.
+
+    It is then kept for the ``legal_hold`` period from now and exempt from erasure.
+    """
+    if not reason.strip():
+        raise MessageError("a legal hold needs a reason")
+    message = get(message_id)
+    if message.client_id is not None:
+        raise MessageError("this message belongs to a client record")
+    now = clock.now()
+    message.legal_hold_at = now
+    message.legal_hold_by = actor
+    message.legal_hold_reason = reason.strip()
+    _follow(message, policy.LEGAL_HOLD, now)
+    _audit("message.flag", message, actor)
+    return message
+
+
+def release(message_id: str, actor: str) -> ContactMessage:
+    """Lift a hold: the message ends as any contact message would (maybe at once)."""
+    message = get(message_id)
+    if message.legal_hold_at is None:
+        raise MessageError("this message is not under legal hold")
+    message.legal_hold_at = None
+    message.legal_hold_by = None
+    message.legal_hold_reason = None
+    _follow(message, policy.CONTACT, message.received_at)
+    _audit("message.unflag", message, actor)
+    return message
+
+
+def attach_to_client(message_id: str, actor: str, extra: dict[str, str] | None = None) -> Client:
+    """Turn a message into a client relationship (or attach it to the same person's).
+
+    The message then follows the client's rules: it has no end date of its own and goes
+    when the client record is anonymised.
+    """
+    message = get(message_id)
+    if message.client_id is not None:
+        raise MessageError("this message already belongs to a client")
+    if message.legal_hold_at is not None:
+        raise MessageError("this message is under legal hold; lift the hold first")
+    client = clients.for_message(message, extra or {})
+    message.client_id = client.id
+    message.retention = policy.CLIENT
+    message.expires_at = None
+    audit.record(
+        "message.to_client", actor=actor, record_ids=[message.id, client.id],
+        site_id=message.site_id, subject=message.email_index,
+    )
+    return client
+
+
+def rectify(message_id: str, changes: dict[str, str], actor: str) -> ContactMessage:
+    """Correct fields of a message at its author's request; a new address moves its index."""
+    unknown = sorted(set(changes) - set(RECTIFIABLE))
+    if unknown:
+        raise MessageError(f"only {', '.join(RECTIFIABLE)} can be corrected")
+    if any(not str(value).strip() for key, value in changes.items() if key != "company"):
+        raise MessageError("a corrected field cannot be empty")
+    message = get(message_id)
+    if "email" in changes:
+        changes = {**changes, "email": changes["email"].strip()}
+        if not is_email(changes["email"]):
+            raise MessageError("the e-mail address is not valid")
+        message.email_index = email_index(changes["email"])
+    message.personal = {**message.personal, **changes}
+    _audit("message.rectify", message, actor, detail="fields: " + ", ".join(sorted(changes)))
+    return message
+
+
+def erasable(site_id: int, index: str):
+    """The ids of a person's messages an erasure deletes: not held, not a client's."""
+    return select(ContactMessage.id).where(
+        ContactMessage.site_id == site_id,
+        ContactMessage.email_index == index,
+        ContactMessage.legal_hold_at.is_(None),
+        ContactMessage.client_id.is_(None),
+    )
+
+
+def erase(message_ids: list[str]) -> None:
+    """Delete these messages at once (an erasure; the caller audits it)."""
+    if message_ids:
+        db.session.execute(delete(ContactMessage).where(ContactMessage.id.in_(message_ids)))
+
+
+def end_with_clients(client_ids: list[str]) -> None:
+    """Delete the correspondence of clients whose record is being anonymised."""
+    if client_ids:
+        db.session.execute(delete(ContactMessage).where(ContactMessage.client_id.in_(client_ids)))
+
+
+def _follow(message: ContactMessage, category: str, start) -> None:
+    """Make ``message`` follow ``category`` of the policy, its period starting at ``start``."""
+    message.retention = category
+    message.expires_at = policy.current()[category].expires(start)
+
+
+def _audit(action: str, message: ContactMessage, actor: str, detail: str | None = None) -> None:
+    audit.record(
+        action, actor=actor, record_ids=[message.id], site_id=message.site_id,
+        subject=message.email_index, detail=detail,
+    )
