@@ -1,14 +1,15 @@
 """``python -m bench`` (``make bench``): every benchmark, one table each."""
 
-from . import bench_derive, contact, retention, stats
+from . import bench_derive, contact, keys, retention, stats
 
 
 def main() -> None:
-    """Intake, statistics and retention, each next to its baseline or target."""
+    """Intake, statistics, retention and key rotation, each next to its baseline or target."""
     contact.main()
     stats.main()
     bench_derive.main()
     retention.main()
+    keys.main()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from webhook_app import clients, clock, messages, retention
+from webhook_app import clients, clock, locks, messages, retention
 from webhook_app.extensions import db
 from webhook_app.models import AuditEntry, Client, ContactMessage, IdempotencyKey, Invoice
 
@@ -121,7 +121,7 @@ def test_chunks_are_audited_by_id_and_a_second_run_finds_nothing(app, store_mess
 def test_a_second_purge_at_the_same_time_skips(app, store_message):
     with app.app_context():
         store_message(at=T0)
-        with retention.exclusive(retention.LOCK_NAME) as first:
+        with locks.exclusive(retention.LOCK_NAME) as first:
             assert first
             other = app.app_context()
             other.push()

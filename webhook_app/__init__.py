@@ -34,8 +34,14 @@ __version__ = "0.1.0"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the service: configuration, extensions, blueprints, CLI. Wiring only."""
-    from . import api, cli, config, crypto, errors, logs, ratelimit
+    """Build the service: configuration, extensions, blueprints, CLI. Wiring only.
+
+    Serving (not under ``flask`` commands, which check before each command but
+    ``keys …``), it refuses to start without a key that stored data needs.
+    """
+    import click
+
+    from . import api, cli, config, crypto, errors, keys, logs, ratelimit
     from .extensions import db, init_sqlite, migrate
     from .sessions import CookieSessions
     from .stats import api as stats_api
@@ -56,4 +62,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(stats_api.bp)
     cli.init_app(app)
     app.cli.add_command(stats_cli.stats_group)
+    if click.get_current_context(silent=True) is None:
+        keys.check(app)
     return app

@@ -9,40 +9,52 @@ transaction committed when the command succeeds (then the text is printed), and 
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import audit, clients, clock, legal_hold, messages, retention, sites
+from . import audit, clients, clock, keys, legal_hold, messages, retention, sites
 from .config import ConfigError, webhook_key
 from .errors import DomainError
 from .models import orm_transaction
 
 
 class GardienGroup(AppGroup):
-    """A command group whose commands run in one transaction and print what they return."""
+    """A command group whose commands run in one transaction and print what they return.
+
+    Before a command, the keys are checked as at the service's start
+    (:func:`webhook_app.keys.check`), except in the ``keys`` group, which repairs them.
+    """
+
+    def __init__(self, *args, check_keys: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.check_keys = check_keys
 
     def command(self, *args, **kwargs) -> Callable:
         def decorator(function: Callable) -> click.Command:
-            return super(GardienGroup, self).command(*args, **kwargs)(_committed(function))
+            wrapped = _committed(function, self.check_keys)
+            return super(GardienGroup, self).command(*args, **kwargs)(wrapped)
 
         return decorator
 
 
-def _committed(function: Callable) -> Callable:
+def _committed(function: Callable, check_keys: bool = True) -> Callable:
     """Run ``function`` in a transaction, commit, then print the text it returned."""
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs) -> None:
         try:
+            if check_keys:
+                keys.check(current_app)
             with orm_transaction():
                 text = function(*args, **kwargs)
-        except DomainError as error:
+        except (DomainError, ConfigError) as error:
             raise click.ClickException(str(error)) from None
         if text:
             click.echo(text)
@@ -62,7 +74,7 @@ def gardien_command(name: str, **kwargs) -> Callable:
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     for command in (sites_group, messages_group, clients_group, purge_command,
-                    legal_hold_group):
+                    legal_hold_group, keys_group):
         app.cli.add_command(command)
 
 
@@ -301,3 +313,77 @@ def legal_hold_verify(bundle: Path) -> str:
     """Check a bundle's signature and checksums."""
     manifest = legal_hold.verify_bundle(bundle)
     return f"{bundle}: signature and {len(manifest['sha256'])} checksums verify"
+
+
+@click.group("keys", cls=GardienGroup, check_keys=False)
+def keys_group() -> None:
+    """Data and blind-index keys: what each protects, and rotations."""
+
+
+@keys_group.command("status")
+@click.option("--chunk", default=keys.CHUNK, show_default=True, help="Rows read at a time.")
+def keys_status(chunk: int) -> str:
+    """For each key (by fingerprint): the values it protects, and whether it can go."""
+    return _key_status(keys.status(chunk))
+
+
+@keys_group.command("rotate-data")
+@click.option("--chunk", default=keys.CHUNK, show_default=True, help="Rows per transaction.")
+def keys_rotate_data(chunk: int) -> str:
+    """Re-encrypt every stored value under the first data key (resumable, safe live)."""
+    return _rotation("values re-encrypted", keys.rotate_data(chunk, _progress()))
+
+
+@keys_group.command("rotate-index")
+@click.option("--chunk", default=keys.CHUNK, show_default=True, help="Rows per transaction.")
+def keys_rotate_index(chunk: int) -> str:
+    """Recompute every blind index under the first index key (resumable, safe live)."""
+    return _rotation("blind indexes recomputed", keys.rotate_index(chunk, _progress()))
+
+
+def _key_status(report: keys.Status) -> str:
+    lines = []
+    for state in report.keys:
+        unit = "values" if state.kind == keys.DATA else "blind indexes"
+        role = "first" if state.first else "configured" if state.configured else "NOT CONFIGURED"
+        line = f"{state.kind:<5} {state.fingerprint}  {role:<14} {state.count} {unit}"
+        if state.first:
+            line += "; new values use it"
+        elif state.removable:
+            line += "; can be removed"
+        for need in state.needs:
+            line += f"; {keys.explain(need) if not state.configured else _needed(need)}"
+        lines.append(line)
+    if report.unreadable:
+        lines.append(f"{report.unreadable} encrypted value(s) no configured data key opens")
+    if report.unmatched:
+        lines.append(f"{report.unmatched} blind index(es) no configured index key gives")
+    return "\n".join(lines)
+
+
+def _needed(need: keys.Need) -> str:
+    if need.until is not None:
+        return f"needed for {need.reason} until {clock.format_rfc3339(need.until)}"
+    return f"needed for {need.reason} until `keys {keys.COMMAND[need.kind]}` has run"
+
+
+def _rotation(what: str, result: keys.Rotation) -> str:
+    tables = ", ".join(f"{name} {count}" for name, count in sorted(result.changed.items()))
+    lines = [f"{sum(result.changed.values())} {what} ({tables or 'none needed'}) "
+             f"in {result.passes} pass(es)"]
+    if result.retired:
+        lines.append("no stored value needs any more: " + " ".join(result.retired))
+    return "\n".join(lines)
+
+
+def _progress() -> keys.Progress:
+    """A reporter of rows read per table, on standard error every 100,000 rows."""
+    seen: Counter = Counter()
+
+    def report(table: str, rows: int) -> None:
+        before = seen[table]
+        seen[table] += rows
+        if seen[table] // 100_000 > before // 100_000:
+            click.echo(f"{table}: {seen[table]} rows read", err=True)
+
+    return report

@@ -14,7 +14,7 @@ from stdnum.fr import siret as siret_number
 
 from . import audit, clock, policy
 from .addresses import is_email
-from .crypto import email_index
+from .crypto import email_index, email_indexes
 from .errors import DomainError
 from .extensions import db
 from .models import Client, ContactMessage, Invoice, Quote, get_or_fail
@@ -68,7 +68,8 @@ def for_message(message: ContactMessage, extra: dict[str, str]) -> Client:
     client = db.session.scalar(
         db.select(Client).where(
             Client.site_id == message.site_id,
-            Client.email_index == message.email_index,
+            # Any configured index key: the client may predate a rotation of the index key.
+            Client.email_index.in_(email_indexes(message.personal["email"])),
             Client.anonymised_at.is_(None),
         )
     )

@@ -21,6 +21,8 @@ from . import policy
 
 INSTANCE_FILE = "config.toml"
 SECRET_SETTINGS = ("SECRET_KEY", "WEBHOOK_SECRET", "DATA_KEYS", "INDEX_KEY")
+# Either names the blind-index keys: INDEX_KEYS (new first, then old) during a rotation.
+INDEX_SETTINGS = ("INDEX_KEY", "INDEX_KEYS")
 WEBHOOK_SECRET_PREFIX = "whsec_"
 MIN_WEBHOOK_KEY_BYTES = 24
 MIN_INDEX_KEY_CHARS = 32
@@ -80,7 +82,10 @@ def engine_options(url: str) -> dict:
 
 def check_secrets(config: dict) -> None:
     """Refuse to start when a secret is missing or malformed, naming only the setting."""
-    missing = [name for name in SECRET_SETTINGS if not config.get(name)]
+    given = {name for name in SECRET_SETTINGS if config.get(name)}
+    if any(config.get(name) for name in INDEX_SETTINGS):
+        given.add("INDEX_KEY")
+    missing = [name for name in SECRET_SETTINGS if name not in given]
     if missing:
         names = ", ".join(f"GARDIEN_{name}" for name in missing)
         raise ConfigError(
@@ -93,13 +98,24 @@ def check_secrets(config: dict) -> None:
             Fernet(key)
         except (ValueError, binascii.Error) as exc:
             raise ConfigError("GARDIEN_DATA_KEYS must be comma-separated Fernet keys") from exc
-    if len(config["INDEX_KEY"]) < MIN_INDEX_KEY_CHARS:
-        raise ConfigError(f"GARDIEN_INDEX_KEY must be at least {MIN_INDEX_KEY_CHARS} characters")
+    if any(len(key) < MIN_INDEX_KEY_CHARS for key in index_keys(config)):
+        raise ConfigError(
+            f"GARDIEN_INDEX_KEY(S) must be at least {MIN_INDEX_KEY_CHARS} characters each"
+        )
 
 
 def data_keys(config: dict) -> list[str]:
     """The Fernet keys, first one encrypts, all decrypt."""
-    raw = config["DATA_KEYS"]
+    return _key_list(config["DATA_KEYS"])
+
+
+def index_keys(config: dict) -> list[str]:
+    """The blind-index keys: ``INDEX_KEYS`` (first one indexes, all are looked up) if set,
+    else the single ``INDEX_KEY``."""
+    return _key_list(config.get("INDEX_KEYS") or config["INDEX_KEY"])
+
+
+def _key_list(raw: str | list | tuple) -> list[str]:
     keys = raw if isinstance(raw, list | tuple) else str(raw).split(",")
     return [key.strip() for key in keys if key.strip()]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import traceback
 
+from cryptography.fernet import InvalidToken
 from flask import Flask, Response, jsonify
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -97,6 +98,15 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         # The class name only: the driver's message may describe the statement.
         log.error("storage unavailable", extra={"error_class": type(error.orig).__name__})
+        return error_response(503, retry_after=RETRY_AFTER_UNAVAILABLE)
+
+    @app.errorhandler(InvalidToken)
+    def handle_missing_key(error: InvalidToken) -> Response:
+        # The start-up check (webhook_app.keys) should have refused to run without the
+        # key; should a value still be unreadable, the sender retries once it is back.
+        db.session.rollback()
+        log.error("a stored value cannot be decrypted with GARDIEN_DATA_KEYS: "
+                  "run `flask --app webhook_app keys status`")
         return error_response(503, retry_after=RETRY_AFTER_UNAVAILABLE)
 
     @app.errorhandler(Exception)

@@ -12,6 +12,8 @@ and the dashboard do.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
@@ -148,11 +150,12 @@ def rectify(message_id: str, changes: dict[str, str], actor: str) -> ContactMess
     return message
 
 
-def erasable(site_id: int, index: str):
-    """The ids of a person's messages an erasure deletes: not held, not a client's."""
+def erasable(site_id: int, indexes: Sequence[str]):
+    """The ids of a person's messages (by any of their ``indexes``) an erasure deletes:
+    not held, not a client's."""
     return select(ContactMessage.id).where(
         ContactMessage.site_id == site_id,
-        ContactMessage.email_index == index,
+        ContactMessage.email_index.in_(indexes),
         ContactMessage.legal_hold_at.is_(None),
         ContactMessage.client_id.is_(None),
     )

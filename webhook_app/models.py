@@ -300,3 +300,22 @@ class Lease(db.Model):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(64))
     until: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class KeyRecord(db.Model):
+    """A data or blind-index key that stored values may need, named by its fingerprint.
+
+    The service records its first keys at start; a rotation (:mod:`webhook_app.keys`)
+    records when it moved every value off a key. A key whose record says values may still
+    need it cannot be dropped from the configuration: the service refuses to start.
+    """
+
+    __tablename__ = "keyring"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "data" or "index"
+    fingerprint: Mapped[str] = mapped_column(String(16), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When another key became the first (new values stopped using this one).
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a rotation found no stored value left that needs this key.
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

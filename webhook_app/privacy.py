@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from . import audit, clock, messages, policy
-from .crypto import email_index
+from .crypto import email_indexes
 from .extensions import db
 from .models import Client, ContactMessage, Invoice, Quote
 from .notice import default_language, period_label
@@ -71,10 +71,24 @@ TEXTS = {
 
 @dataclass(frozen=True)
 class Person:
-    """Someone's records on one site, found by blind index."""
+    """Someone's records on one site, found by blind index.
+
+    ``indexes`` holds the address's index under every configured index key (the first
+    key's first), so a person is found whole while a rotation of that key is under way.
+    """
 
     site_id: int
-    index: str
+    indexes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, site_id: int, address: str) -> Person:
+        """The person with ``address`` on site ``site_id``."""
+        return cls(site_id, tuple(email_indexes(address)))
+
+    @property
+    def index(self) -> str:
+        """The index under the first key: how the audit log names this person."""
+        return self.indexes[0]
 
 
 def _date(value: datetime | None) -> str:
@@ -84,7 +98,10 @@ def _date(value: datetime | None) -> str:
 def _messages(person: Person):
     return (
         select(ContactMessage)
-        .where(ContactMessage.site_id == person.site_id, ContactMessage.email_index == person.index)
+        .where(
+            ContactMessage.site_id == person.site_id,
+            ContactMessage.email_index.in_(person.indexes),
+        )
         .order_by(ContactMessage.received_at, ContactMessage.id)
     )
 
@@ -92,7 +109,7 @@ def _messages(person: Person):
 def _clients(person: Person):
     return (
         select(Client)
-        .where(Client.site_id == person.site_id, Client.email_index == person.index)
+        .where(Client.site_id == person.site_id, Client.email_index.in_(person.indexes))
         .order_by(Client.created_at, Client.id)
     )
 
@@ -100,7 +117,7 @@ def _clients(person: Person):
 def _quotes(person: Person):
     return (
         select(Quote).join(Client)
-        .where(Client.site_id == person.site_id, Client.email_index == person.index)
+        .where(Client.site_id == person.site_id, Client.email_index.in_(person.indexes))
         .order_by(Quote.issued_on, Quote.id)
     )
 
@@ -108,14 +125,14 @@ def _quotes(person: Person):
 def _invoices(person: Person):
     return (
         select(Invoice).join(Client)
-        .where(Client.site_id == person.site_id, Client.email_index == person.index)
+        .where(Client.site_id == person.site_id, Client.email_index.in_(person.indexes))
         .order_by(Invoice.issued_on, Invoice.id)
     )
 
 
 def export_page(site_id: int, email: str, page: int, actor: str) -> dict:
     """One page (1-based) of everything held about ``email`` on this site."""
-    person = Person(site_id, email_index(email))
+    person = Person.of(site_id, email)
     texts = TEXTS[default_language()]
     groups = [
         ("contact-messages", _messages(person), lambda m: _message_item(m, texts)),
@@ -220,18 +237,18 @@ def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
     A client is found by its own address or by any of this address's messages that
     became its correspondence (its address may have been corrected since).
     """
-    person = Person(site_id, email_index(email))
+    person = Person.of(site_id, email)
     language = default_language()
     texts = TEXTS[language]
-    mine = (ContactMessage.site_id == site_id) & (ContactMessage.email_index == person.index)
-    erasable = messages.erasable(site_id, person.index)
+    mine = (ContactMessage.site_id == site_id) & (ContactMessage.email_index.in_(person.indexes))
+    erasable = messages.erasable(site_id, person.indexes)
     through_messages = select(ContactMessage.client_id).where(
         mine, ContactMessage.client_id.is_not(None)
     )
     client_ids = select(Client.id).where(
         Client.anonymised_at.is_(None),
         (Client.id.in_(through_messages))
-        | ((Client.site_id == site_id) & (Client.email_index == person.index)),
+        | ((Client.site_id == site_id) & (Client.email_index.in_(person.indexes))),
     )
     message_ids = list(db.session.scalars(erasable.order_by(ContactMessage.id).limit(PAGE_SIZE)))
     messages.erase(message_ids)

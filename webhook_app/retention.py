@@ -9,28 +9,22 @@ Running it twice in a row is harmless: the second finds nothing.
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, text, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from . import audit, messages, policy
 from .extensions import db, empty_sqlite_log
-from .models import AuditEntry, Client, ContactMessage, IdempotencyKey, Invoice, Lease
+from .locks import exclusive
+from .models import AuditEntry, Client, ContactMessage, IdempotencyKey, Invoice
 from .stats import retention as stats_retention
 
 ACTOR = "purge"
 PURGE_RUN = "purge.run"
 LOCK_NAME = "purge"
-# Any constant works as long as every Gardien process uses the same one.
-ADVISORY_LOCK_KEY = 0x6761726469656E  # "gardien"
-LEASE_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -152,61 +146,3 @@ def _run(rule: Rule, now: datetime, chunk: int) -> int:
         if len(keys) < chunk:
             break
     return done
-
-
-@contextmanager
-def exclusive(name: str) -> Iterator[bool]:
-    """Hold a database-wide lock named ``name`` for the block; yield False if taken."""
-    if db.engine.dialect.name == "postgresql":
-        with _advisory_lock() as acquired:
-            yield acquired
-        return
-    holder = f"{os.getpid()}-{time.monotonic_ns()}"
-    acquired = _take_lease(name, holder)
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            db.session.rollback()
-            db.session.execute(
-                update(Lease).where(Lease.name == name, Lease.holder == holder)
-                .values(holder=None, until=0.0)
-            )
-            db.session.commit()
-
-
-@contextmanager
-def _advisory_lock() -> Iterator[bool]:
-    """A session-level PostgreSQL advisory lock on a connection of its own."""
-    with db.engine.connect() as connection:
-        acquired = connection.scalar(
-            text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
-        )
-        connection.commit()
-        try:
-            yield bool(acquired)
-        finally:
-            if acquired:
-                connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY}
-                )
-                connection.commit()
-
-
-def _take_lease(name: str, holder: str) -> bool:
-    """Claim the lease row if it is free or its holder's time ran out (a crashed run)."""
-    # Leases count wall-clock seconds: the retention clock may be moved by --now.
-    wall = time.time()
-    if db.session.get(Lease, name) is None:
-        db.session.add(Lease(name=name, holder=None, until=0.0))
-        try:
-            db.session.commit()
-        except IntegrityError:  # another run created it first: fine, claim it below
-            db.session.rollback()
-    claimed = db.session.execute(
-        update(Lease)
-        .where(Lease.name == name, (Lease.holder.is_(None)) | (Lease.until < wall))
-        .values(holder=holder, until=wall + LEASE_SECONDS)
-    ).rowcount
-    db.session.commit()
-    return claimed == 1

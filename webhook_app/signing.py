@@ -88,13 +88,23 @@ def _offered_signatures(header: str) -> list[bytes]:
     return found
 
 
-def request_digest(signed: SignedRequest) -> str:
+def request_digest(signed: SignedRequest, key: bytes | None = None) -> str:
     """Keyed hash of endpoint and body: tells a replay from another use of the same id.
 
-    Keyed (the blind-index key), because a body can be as guessable as an address.
+    Keyed (the first blind-index key unless ``key`` is given), because a body can be as
+    guessable as an address.
     """
     content = signed.target.encode() + b"\n" + signed.body
-    return hmac.new(keys().index_key, content, hashlib.sha256).hexdigest()
+    return hmac.new(key or keys().index_key, content, hashlib.sha256).hexdigest()
+
+
+def _same_request(key: IdempotencyKey, signed: SignedRequest) -> bool:
+    """Whether ``key`` was stored for this very request, under any configured index key
+    (a key stored before a rotation of the index key was digested with an older one)."""
+    return any(
+        hmac.compare_digest(key.body_digest, request_digest(signed, index_key))
+        for index_key in keys().index_keys
+    )
 
 
 def previous_answer(signed: SignedRequest) -> IdempotencyKey | None:
@@ -107,7 +117,7 @@ def previous_answer(signed: SignedRequest) -> IdempotencyKey | None:
         db.session.delete(key)
         db.session.commit()
         return None
-    if key.body_digest != request_digest(signed):
+    if not _same_request(key, signed):
         raise ApiError(409)
     return key
 

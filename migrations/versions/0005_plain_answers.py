@@ -2,7 +2,8 @@
 
 A kept answer holds no personal data (an id, dates, counts), so it is no longer
 encrypted: one Fernet token fewer per request. The answers stored so far are decrypted
-with GARDIEN_DATA_KEYS (encrypted again on downgrade). On SQLite the table is rebuilt
+with GARDIEN_DATA_KEYS (encrypted again on downgrade), except export pages kept before
+0004, which are personal data: those are dropped, never written in clear. On SQLite the table is rebuilt
 WITHOUT ROWID, its primary key being the table.
 
 Revision ID: 0005
@@ -10,6 +11,8 @@ Revises: 0004
 Create Date: 2026-11-26 10:40:00
 
 """
+import json
+
 from alembic import context, op
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, MultiFernet
@@ -32,8 +35,13 @@ answers = sa.table(
 )
 
 
+def is_export_page(answer: object) -> bool:
+    """Whether a kept answer is a page of a personal-data export (``data`` and ``done``)."""
+    return isinstance(answer, dict) and set(answer) == {'data', 'done'}
+
+
 def _rewrite_answers(change) -> None:
-    """Apply ``change`` (text -> text) to every stored answer."""
+    """Apply ``change`` (text -> text or None) to every stored answer."""
     connection = op.get_bind()
     rows = connection.execute(
         sa.select(answers.c.site_id, answers.c.webhook_id, answers.c.response)
@@ -58,10 +66,15 @@ def _refuse_offline() -> None:
         )
 
 
+def _plain_unless_export(fernet: MultiFernet, token: str) -> str | None:
+    plain = fernet.decrypt(token.encode()).decode()
+    return None if is_export_page(json.loads(plain)) else plain
+
+
 def upgrade():
     _refuse_offline()
     fernet = _fernet()
-    _rewrite_answers(lambda token: fernet.decrypt(token.encode()).decode())
+    _rewrite_answers(lambda token: _plain_unless_export(fernet, token))
     if op.get_bind().dialect.name == 'sqlite':
         with op.batch_alter_table(
             'idempotency_keys', recreate='always', table_kwargs={'sqlite_with_rowid': False}
