@@ -9,6 +9,8 @@ import os
 bind = os.environ.get("GARDIEN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GARDIEN_WORKERS", "2"))
 worker_class = "sync"
+# A request gives up waiting for the database after GARDIEN_DB_TIMEOUT_SECONDS (default 5)
+# and answers 503: keep that well under this timeout, after which the worker is killed.
 timeout = 30
 graceful_timeout = 20
 accesslog = None

@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the service: configuration, extensions, blueprints, CLI. Wiring only."""
-    from . import api, cli, config, crypto, errors, logs, ratelimit
+    from . import api, cli, config, crypto, errors, logs, ratelimit, timeouts
     from .extensions import db, init_sqlite, migrate
     from .sessions import CookieSessions
     from .stats import api as stats_api
@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.init_app(app)
     db.init_app(app)
     init_sqlite(app)
+    timeouts.init_app(app)
     migrate.init_app(app, db, directory=config.migrations_directory())
     crypto.init_app(app)
     ratelimit.init_app(app)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import contact, notice, policy, privacy, schemas, signing, status
-from .errors import ApiError, error_response
+from .errors import RETRY_AFTER_UNAVAILABLE, ApiError, error_response
 from .extensions import db
 from .models import core_transaction, orm_transaction
 from .ratelimit import check_rate
@@ -162,5 +162,5 @@ def healthz():
         db.session.execute(text("SELECT 1"))
     except Exception:  # any failure of the database means "not healthy"
         db.session.rollback()
-        return error_response(503, retry_after=5)
+        return error_response(503, retry_after=RETRY_AFTER_UNAVAILABLE)
     return {"status": "ok"}

@@ -41,9 +41,19 @@ DEFAULTS = {
     # last commits. FULL adds an fsync to every commit.
     "SQLITE_SYNCHRONOUS": "NORMAL",
     "LOG_LEVEL": "INFO",
+    # How long a request waits for the database (a connection, a lock) before it answers
+    # 503: well under gunicorn's 30 s worker timeout. Commands such as the purge wait
+    # longer (webhook_app/timeouts.py).
+    "DB_TIMEOUT_SECONDS": 5,
+    "CLI_DB_TIMEOUT_SECONDS": 60,
 }
 # Environment variables are read as text; these settings are numbers.
-INTEGER_SETTINGS = ("SIGNATURE_TOLERANCE_SECONDS", "SITE_CACHE_SECONDS")
+INTEGER_SETTINGS = (
+    "SIGNATURE_TOLERANCE_SECONDS", "SITE_CACHE_SECONDS", "DB_TIMEOUT_SECONDS",
+    "CLI_DB_TIMEOUT_SECONDS",
+)
+# Waits of zero would mean "for ever" to PostgreSQL and "not at all" to SQLite.
+POSITIVE_SETTINGS = ("DB_TIMEOUT_SECONDS", "CLI_DB_TIMEOUT_SECONDS")
 
 
 class ConfigError(RuntimeError):
@@ -63,6 +73,9 @@ def load(app: Flask, test_config: dict | None) -> None:
             app.config[name] = int(app.config[name])
         except (TypeError, ValueError):
             raise ConfigError(f"GARDIEN_{name} must be a whole number") from None
+    for name in POSITIVE_SETTINGS:
+        if app.config[name] < 1:
+            raise ConfigError(f"GARDIEN_{name} must be at least 1")
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'gardien.db'}"
     check_secrets(app.config)
@@ -71,11 +84,11 @@ def load(app: Flask, test_config: dict | None) -> None:
 
 
 def engine_options(url: str) -> dict:
-    """Engine settings: never put statement parameters (personal data) in exceptions."""
-    options: dict = {"hide_parameters": True, "pool_pre_ping": not url.startswith("sqlite")}
-    if url.startswith("sqlite"):
-        options["connect_args"] = {"timeout": 30}
-    return options
+    """Engine settings: never put statement parameters (personal data) in exceptions.
+
+    How long a connection waits is set per caller by :mod:`webhook_app.timeouts`.
+    """
+    return {"hide_parameters": True, "pool_pre_ping": not url.startswith("sqlite")}
 
 
 def check_secrets(config: dict) -> None:

@@ -33,8 +33,8 @@ SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
 def init_sqlite(app: Flask) -> None:
-    """On SQLite: write-ahead log, a busy timeout, enforced foreign keys, chosen durability,
-    deleted content overwritten."""
+    """On SQLite: write-ahead log, enforced foreign keys, chosen durability, deleted
+    content overwritten. (The busy timeout depends on the caller: :mod:`timeouts`.)"""
     synchronous = str(app.config["SQLITE_SYNCHRONOUS"]).upper()
     if synchronous not in SQLITE_SYNCHRONOUS:
         raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {SQLITE_SYNCHRONOUS}")
@@ -47,7 +47,6 @@ def init_sqlite(app: Flask) -> None:
     def _pragmas(dbapi_connection, connection_record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         # 32 MiB of page cache (default 2 MiB): bulk purges touch many index pages.
