@@ -11,7 +11,7 @@ import traceback
 
 from flask import Flask, Response, jsonify
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .extensions import db
 
@@ -98,8 +98,9 @@ def init_app(app: Flask) -> None:
     def handle_http_error(error: HTTPException) -> Response:
         status = error.code if error.code in CODES else 400
         response = error_response(status)
-        if status == 405 and error.get_response().headers.get("Allow"):
-            response.headers["Allow"] = error.get_response().headers["Allow"]
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            # Sorted: the routing table keeps them in a set, whose order changes per process.
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
         return response
 
     @app.errorhandler(OperationalError)
