@@ -15,7 +15,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .stats import api as stats_api
     from .stats import cli as stats_cli
 
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=config.instance_path(), instance_relative_config=True)
     config.load(app, test_config)
     app.session_interface = CookieSessions()
     logs.init_app(app)
