@@ -10,7 +10,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -100,7 +100,7 @@ def count_rows(service: GardienService, table: str) -> int:
     """Rows of ``table``, read with a connection of the test's own."""
     url = url_of(service)
     if url.startswith("sqlite"):
-        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection:
             return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as connection:
         return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
