@@ -96,3 +96,12 @@ def test_numeric_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("GARDIEN_SITE_CACHE_SECONDS", "ten")
     with pytest.raises(ConfigError, match="GARDIEN_SITE_CACHE_SECONDS"):
         create_app(new_secrets())
+
+
+@pytest.mark.parametrize("name", ["DB_TIMEOUT_SECONDS", "CLI_DB_TIMEOUT_SECONDS"])
+@pytest.mark.parametrize("value", ["0", "-5", "soon"])
+def test_database_waits_are_whole_positive_seconds(monkeypatch, name, value):
+    clear_gardien_env(monkeypatch)
+    monkeypatch.setenv(f"GARDIEN_{name}", value)
+    with pytest.raises(ConfigError, match=f"GARDIEN_{name}"):
+        create_app(new_secrets())

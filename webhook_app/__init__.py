@@ -41,18 +41,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     """
     import click
 
-    from . import api, cli, config, crypto, errors, keys, logs, ratelimit
+    from . import api, cli, config, crypto, errors, keys, logs, ratelimit, timeouts
     from .extensions import db, init_sqlite, migrate
     from .sessions import CookieSessions
     from .stats import api as stats_api
     from .stats import cli as stats_cli
 
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=config.instance_path(), instance_relative_config=True)
     config.load(app, test_config)
     app.session_interface = CookieSessions()
     logs.init_app(app)
     db.init_app(app)
     init_sqlite(app)
+    timeouts.init_app(app)
     migrate.init_app(app, db, directory=config.migrations_directory())
     crypto.init_app(app)
     ratelimit.init_app(app)

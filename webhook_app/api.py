@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from . import messages, notice, policy, privacy, schemas, signing, status
-from .errors import error_response
+from .errors import RETRY_AFTER_UNAVAILABLE, error_response
 from .extensions import db
 from .models import core_transaction
 from .wire import KIB, signed
@@ -79,5 +79,5 @@ def healthz():
         db.session.execute(text("SELECT 1"))
     except Exception:  # any failure of the database means "not healthy"
         db.session.rollback()
-        return error_response(503, retry_after=5)
+        return error_response(503, retry_after=RETRY_AFTER_UNAVAILABLE)
     return {"status": "ok"}

@@ -12,7 +12,7 @@ import traceback
 from cryptography.fernet import InvalidToken
 from flask import Flask, Response, jsonify
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .extensions import db
 
@@ -31,6 +31,17 @@ CODES = {
     422: ("validation_failed", "The content is invalid; see fields."),
     429: ("rate_limited", "Too many requests; retry later."),
     503: ("unavailable", "Storage is unavailable; retry later."),
+}
+# A bug (CONTRACT §2: a 5xx other than 503 is one).
+UNEXPECTED = ("internal_error", "Unexpected error.")
+# What the server answers before the application sees a request whose request line or
+# headers are not HTTP/1.1 or exceed gunicorn's limits (webhook_app/worker.py; the
+# edge cases of docs/CONTRACT.md).
+SERVER_CODES = {
+    400: ("malformed_request", "The request line or headers are not valid HTTP/1.1."),
+    414: ("request_line_too_long", "The request line is longer than the server accepts."),
+    417: ("expectation_failed", "The Expect header cannot be met."),
+    431: ("headers_too_large", "The request headers are larger than the server accepts."),
 }
 
 
@@ -59,6 +70,11 @@ class ApiError(Exception):
         self.message = message
 
 
+def error_body(code: str, message: str) -> dict:
+    """The JSON error shape (CONTRACT §2), without ``fields``."""
+    return {"error": code, "message": message}
+
+
 def error_response(
     status: int,
     fields: dict | None = None,
@@ -67,7 +83,7 @@ def error_response(
 ) -> Response:
     """Build the JSON error answer for ``status``."""
     code, default_message = CODES[status]
-    body: dict = {"error": code, "message": message or default_message}
+    body = error_body(code, message or default_message)
     if fields is not None:
         body["fields"] = fields
     response = jsonify(body)
@@ -79,6 +95,9 @@ def error_response(
 
 def init_app(app: Flask) -> None:
     """Answer every error, routing ones included, with the JSON shape."""
+    # No endpoint serves OPTIONS (no browser calls this API): it is answered 405 with
+    # Allow, like any other method a path does not serve, not Flask's empty 200.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
 
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError) -> Response:
@@ -88,8 +107,9 @@ def init_app(app: Flask) -> None:
     def handle_http_error(error: HTTPException) -> Response:
         status = error.code if error.code in CODES else 400
         response = error_response(status)
-        if status == 405 and error.get_response().headers.get("Allow"):
-            response.headers["Allow"] = error.get_response().headers["Allow"]
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            # Sorted: the routing table keeps them in a set, whose order changes per process.
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
         return response
 
     @app.errorhandler(OperationalError)
@@ -115,6 +135,6 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         frames = "".join(traceback.format_tb(error.__traceback__))
         log.error("unexpected error", extra={"error_class": type(error).__name__, "at": frames})
-        response = jsonify({"error": "internal_error", "message": "Unexpected error."})
+        response = jsonify(error_body(*UNEXPECTED))
         response.status_code = 500
         return response

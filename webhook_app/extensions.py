@@ -1,12 +1,15 @@
 """Flask extensions, created unbound and attached in :func:`webhook_app.create_app`."""
 
 import logging
+from pathlib import Path
 
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.orm import DeclarativeBase
+
+from .files import private_database
 
 # Named constraints so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -33,8 +36,9 @@ SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
 def init_sqlite(app: Flask) -> None:
-    """On SQLite: write-ahead log, a busy timeout, enforced foreign keys, chosen durability,
-    deleted content overwritten."""
+    """On SQLite: a database file only the service can read, write-ahead log, enforced
+    foreign keys, chosen durability, deleted content overwritten. (The busy timeout
+    depends on the caller: :mod:`timeouts`.)"""
     synchronous = str(app.config["SQLITE_SYNCHRONOUS"]).upper()
     if synchronous not in SQLITE_SYNCHRONOUS:
         raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {SQLITE_SYNCHRONOUS}")
@@ -42,12 +46,18 @@ def init_sqlite(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name != "sqlite":
         return
+    database = engine.url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path, instance = Path(database), Path(app.instance_path)
+
+        @event.listens_for(engine, "do_connect")
+        def _private_file(dialect, connection_record, cargs, cparams) -> None:
+            private_database(path, instance)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, connection_record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         # 32 MiB of page cache (default 2 MiB): bulk purges touch many index pages.

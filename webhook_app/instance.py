@@ -1,6 +1,7 @@
 """First-run setup for ``make run``: ``python -m webhook_app.instance``.
 
-Creates ``instance/config.toml`` with generated secrets (mode 0600) if it is missing and
+Creates ``instance/config.toml`` with generated secrets (mode 0600, in a folder made 0700;
+``GARDIEN_INSTANCE_PATH`` names another folder) if it is missing and
 prints the webhook secret of the site ``default`` once. Does nothing on later runs.
 """
 
@@ -10,12 +11,13 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import INSTANCE_FILE, write_instance_config
+from .config import INSTANCE_FILE, instance_path, write_instance_config
 
 
 def main() -> None:
     """Write the instance secrets on first run and show the webhook secret once."""
-    instance = Path(Flask("webhook_app", instance_relative_config=True).instance_path)
+    app = Flask("webhook_app", instance_path=instance_path(), instance_relative_config=True)
+    instance = Path(app.instance_path)
     written = write_instance_config(instance)
     if written is None:
         print(f"Using the secrets of {instance / INSTANCE_FILE}.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import UTC
 
@@ -11,14 +10,60 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from .errors import ApiError
 
 MAX_EXTRA_FIELDS = 20
-SAFE_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
+SCHEMA = "_schema"
+UNKNOWN_FIELD = "Unknown field."
 
 
 class StrictSchema(Schema):
-    """Unknown fields are an error, as the contract says."""
+    """Unknown fields are an error, as the contract says, reported under ``_schema``.
+
+    The name of an unknown field is never repeated back: whoever filled the form may have
+    typed personal data into it (``Jeanne_Martin_0612345678``). So every key of this
+    schema's errors is one it declares (a ``data_key``), ``_schema``, or an index of
+    ``many``; nested schemas are strict too, so that holds at every depth.
+    """
 
     class Meta:
         unknown = RAISE
+
+    def handle_error(self, error: ValidationError, data: object, *, many: bool, **kwargs):
+        """Raise ``error`` again with unknown field names folded into ``_schema``."""
+        declared = {field.data_key or name for name, field in self.load_fields.items()}
+        messages = _declared_only(error.messages, declared, many)
+        raise ValidationError(messages, data=data, valid_data=error.valid_data)
+
+
+def _declared_only(messages: dict | list, declared: set[str], many: bool) -> dict | list:
+    if not isinstance(messages, dict):
+        return messages
+    kept: dict = {}
+    for name, problems in messages.items():
+        if many and isinstance(name, int):
+            kept[name] = _declared_only(problems, declared, False)
+        elif name in declared or name == SCHEMA:
+            kept[name] = problems
+        elif UNKNOWN_FIELD not in kept.get(SCHEMA, []):
+            kept[SCHEMA] = [*kept.get(SCHEMA, []), UNKNOWN_FIELD]
+    return kept
+
+
+class FormFields(fields.Dict):
+    """Extra form fields as name → text. Their names are typed by a site owner, not
+    declared here: a problem with one is reported under this field, without its name."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError as error:
+            raise ValidationError(sorted(_sentences(error.messages))) from None
+
+
+def _sentences(messages: dict | list | str) -> set[str]:
+    if isinstance(messages, dict):
+        return set().union(*map(_sentences, messages.values()))
+    if isinstance(messages, list):
+        return set().union(*map(_sentences, messages))
+    return {str(messages)}
 
 
 def not_blank(value: str) -> None:
@@ -83,7 +128,7 @@ class ContactSubmissionSchema(StrictSchema):
         allow_none=True,
     )
     consent = fields.Boolean(allow_none=True)
-    fields_ = fields.Dict(
+    fields_ = FormFields(
         data_key="fields",
         attribute="fields",
         keys=fields.String(validate=validate.Length(min=1, max=100)),
@@ -125,10 +170,13 @@ class HealthSchema(Schema):
 contact_submission = ContactSubmissionSchema()
 
 
-def load(schema: Schema, payload: object) -> dict:
-    """Validate ``payload`` or raise a 422 :class:`ApiError` with flat, safe field names."""
+def load(schema: StrictSchema, payload: object) -> dict:
+    """Validate ``payload`` or raise a 422 :class:`ApiError` naming declared fields only."""
+    if not isinstance(schema, StrictSchema):
+        # Only a strict schema keeps unknown names out of its errors.
+        raise TypeError("load() takes a StrictSchema")
     if not isinstance(payload, dict):
-        raise ApiError(422, fields={"_schema": ["The body must be a JSON object."]})
+        raise ApiError(422, fields={SCHEMA: ["The body must be a JSON object."]})
     try:
         return schema.load(payload)
     except ValidationError as exc:
@@ -136,23 +184,18 @@ def load(schema: Schema, payload: object) -> dict:
 
 
 def flatten(messages: dict | list, prefix: str = "") -> dict[str, list[str]]:
-    """Turn marshmallow's nested messages into ``{"a.b": ["problem"]}``.
+    """Turn a :class:`StrictSchema`'s nested messages into ``{"a.b": ["problem"]}``.
 
-    A key that does not look like a field name (it could be an address someone typed as
-    a key) is reported as ``_schema``, so the answer never echoes it.
+    Their keys are declared names, ``_schema`` and list indexes only (unknown names were
+    folded into ``_schema`` where they were found), so a path never quotes input.
     """
     flat: dict[str, list[str]] = {}
     if isinstance(messages, list):
-        flat.setdefault(prefix or "_schema", []).extend(str(m) for m in messages)
+        flat.setdefault(prefix or SCHEMA, []).extend(str(m) for m in messages)
         return flat
     for key, value in messages.items():
         name = str(key)
-        if SAFE_FIELD_NAME.match(name) or name.isdigit():
-            path = f"{prefix}.{name}" if prefix else name
-        else:
-            path = prefix or "_schema"
-        if isinstance(value, dict) and set(value) == {"value"}:
-            value = value["value"]
+        path = f"{prefix}.{name}" if prefix else name
         for field, problems in flatten(value, path).items():
             flat.setdefault(field, []).extend(problems)
     return flat

@@ -38,6 +38,10 @@ def read_body(limit: int) -> bytes:
         body = request.get_data(cache=True)
     except RequestEntityTooLarge:
         raise ApiError(413) from None
+    except Exception:
+        # The server could not read the body as framed (a broken chunk size, the sender
+        # gone): whatever the server's own exception, the body is not the JSON it claims.
+        raise ApiError(400) from None
     if len(body) > limit:
         raise ApiError(413)
     return body

@@ -70,7 +70,7 @@ BAD_EVENTS = [
     ({"ts": "2026-11-20T11:00:00Z", "url": "https://example.fr/", "ip": "203.0.113.7",
       "203.0.113.8": True}, "203.0.113", "_schema"),
     ({"ts": "2026-11-20T11:00:00Z", "url": "https://example.fr/", "cookie": "abc"},
-     None, "cookie"),
+     "cookie", "_schema"),
     ({"ts": "2026-11-20T12:06:00Z", "url": "https://example.fr/"}, None, "ts"),
     ({"ts": "2024-10-22T11:59:59Z", "url": "https://example.fr/"}, None, "ts"),
     ({"ts": "0001-01-01T00:00:00+01:00", "url": "https://example.fr/"}, None, "ts"),
@@ -130,7 +130,7 @@ def test_every_index_is_accounted_for_in_a_full_batch(app, post_events):
         ({}, "events"),
         ({"events": {"0": page_view()}}, "events"),
         ({"events": None}, "events"),
-        ({"events": [page_view()], "site": "other"}, "site"),
+        ({"events": [page_view()], "site": "other"}, "_schema"),
         ({"events": [page_view()] * 501}, "events"),
     ],
 )

@@ -35,6 +35,8 @@ class GardienService:
     port: int
     env: dict[str, str]
     process: subprocess.Popen | None = field(default=None, repr=False)
+    # The file-creation mask of the service's processes; -1 keeps the test's own.
+    umask: int = -1
 
     @property
     def url(self) -> str:
@@ -57,31 +59,36 @@ class GardienService:
         return subprocess.run(
             [str(VENV_BIN / "flask"), "--app", "webhook_app", *args],
             env=self.env, cwd=ROOT, check=True, capture_output=True, text=True,
+            umask=self.umask,
         )
 
-    def start(self, workers: int = 2) -> GardienService:
-        """Start gunicorn (deploy/gunicorn.conf.py) and wait until /healthz answers."""
+    def start(
+        self, workers: int = 2, gunicorn_args: tuple[str, ...] = (), healthy: bool = True
+    ) -> GardienService:
+        """Start gunicorn (deploy/gunicorn.conf.py) and wait until /healthz answers 200,
+        or answers at all when the database is not meant to be ``healthy``."""
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [
                     str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-                    "-b", f"127.0.0.1:{self.port}", "-w", str(workers),
+                    "-b", f"127.0.0.1:{self.port}", "-w", str(workers), *gunicorn_args,
                 ],
                 env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, umask=self.umask,
             )
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: see {self.log_path}")
             try:
-                if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
-                    return self
+                status = requests.get(self.url + "/healthz", timeout=15).status_code
             except requests.RequestException:
-                pass  # not listening yet, or still importing the app
+                status = None  # not listening yet, or still importing the app
+            if status == 200 or (status is not None and not healthy):
+                return self
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError("gunicorn did not answer /healthz within 20 s")
+        raise RuntimeError("gunicorn did not answer /healthz within 30 s")
 
     def stop(self) -> None:
         """Stop gunicorn and wait for the port to be free."""
@@ -104,18 +111,31 @@ class GardienService:
         return requests.request(method, self.url + path, data=body, headers=headers, timeout=10)
 
 
-def start_gardien(
-    workdir: Path, port: int | None = None, workers: int = 2, database_url: str | None = None
-) -> GardienService:
-    """Migrate a fresh database (SQLite under ``workdir`` unless ``database_url`` names an
-    empty one) and serve it with gunicorn."""
-    workdir.mkdir(parents=True, exist_ok=True)
+def service_env(
+    database_url: str | None, settings: dict[str, object] | None = None
+) -> dict[str, str]:
+    """The environment of a service: the test's own, new secrets, the database (None: the
+    default, in the instance folder) and ``settings`` as ``GARDIEN_*`` variables."""
     env = {
         **os.environ,
         **fresh_secrets(),
-        "GARDIEN_DATABASE_URL": database_url or f"sqlite:///{workdir / 'gardien.db'}",
         "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}",
+        **{f"GARDIEN_{name}": str(value) for name, value in (settings or {}).items()},
     }
+    env.pop("GARDIEN_DATABASE_URL", None)
+    if database_url is not None:
+        env["GARDIEN_DATABASE_URL"] = database_url
+    return env
+
+
+def start_gardien(
+    workdir: Path, port: int | None = None, workers: int = 2, database_url: str | None = None,
+    settings: dict[str, object] | None = None,
+) -> GardienService:
+    """Migrate a fresh database (SQLite under ``workdir`` unless ``database_url`` names an
+    empty one) and serve it with gunicorn; ``settings`` become ``GARDIEN_*`` variables."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = service_env(database_url or f"sqlite:///{workdir / 'gardien.db'}", settings)
     service = GardienService(workdir=workdir, port=port or free_port(), env=env)
     service.flask("db", "upgrade")
     return service.start(workers=workers)
