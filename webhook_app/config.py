@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet
 from flask import Flask
 
 from . import policy
+from .stats import redact
 
 INSTANCE_FILE = "config.toml"
 SECRET_SETTINGS = ("SECRET_KEY", "WEBHOOK_SECRET", "DATA_KEYS", "INDEX_KEY")
@@ -37,13 +38,17 @@ DEFAULTS = {
     "LANGUAGE": "",
     # A MaxMind/DB-IP .mmdb country database; empty means the embedded iptocc data.
     "GEOIP_DB": "",
+    # Visit statistics replace phone numbers (read as numbers of this region when written
+    # without a country code) and runs of this many digits or more (0: off).
+    "STATS_PHONE_REGION": redact.DEFAULT_REGION,
+    "STATS_DIGIT_RUN": redact.DEFAULT_DIGIT_RUN,
     # WAL with NORMAL survives any crash of the service; only a power cut can undo the
     # last commits. FULL adds an fsync to every commit.
     "SQLITE_SYNCHRONOUS": "NORMAL",
     "LOG_LEVEL": "INFO",
 }
 # Environment variables are read as text; these settings are numbers.
-INTEGER_SETTINGS = ("SIGNATURE_TOLERANCE_SECONDS", "SITE_CACHE_SECONDS")
+INTEGER_SETTINGS = ("SIGNATURE_TOLERANCE_SECONDS", "SITE_CACHE_SECONDS", "STATS_DIGIT_RUN")
 
 
 class ConfigError(RuntimeError):
@@ -63,6 +68,7 @@ def load(app: Flask, test_config: dict | None) -> None:
             app.config[name] = int(app.config[name])
         except (TypeError, ValueError):
             raise ConfigError(f"GARDIEN_{name} must be a whole number") from None
+    check_statistics(app.config)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'gardien.db'}"
     check_secrets(app.config)
@@ -95,6 +101,16 @@ def check_secrets(config: dict) -> None:
             raise ConfigError("GARDIEN_DATA_KEYS must be comma-separated Fernet keys") from exc
     if len(config["INDEX_KEY"]) < MIN_INDEX_KEY_CHARS:
         raise ConfigError(f"GARDIEN_INDEX_KEY must be at least {MIN_INDEX_KEY_CHARS} characters")
+
+
+def check_statistics(config: dict) -> None:
+    """Refuse an unknown phone region or a negative digit run; upper-case the region."""
+    region = str(config["STATS_PHONE_REGION"]).strip().upper()
+    if region not in redact.SUPPORTED_REGIONS:
+        raise ConfigError("GARDIEN_STATS_PHONE_REGION must be a region code such as FR or BE")
+    if config["STATS_DIGIT_RUN"] < 0:
+        raise ConfigError("GARDIEN_STATS_DIGIT_RUN must be 0 (off) or a number of digits")
+    config["STATS_PHONE_REGION"] = region
 
 
 def data_keys(config: dict) -> list[str]:
