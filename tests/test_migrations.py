@@ -155,3 +155,11 @@ def test_statistics_stored_before_redaction_are_redacted(empty_database_url, sec
         assert _rows("SELECT count(*) FROM stats_rollups") == [(6,)]
         db.session.rollback()
         db.engine.dispose()
+
+
+def test_the_redaction_migration_refuses_to_run_offline(empty_database_url, secrets, capfd):
+    """It redacts rows in Python, which a SQL script cannot do: a clear refusal."""
+    app = create_app({**secrets, "DATABASE_URL": empty_database_url})
+    with app.app_context(), pytest.raises(SystemExit):
+        upgrade(revision="0005:0006", sql=True)
+    assert "run it online, not with --sql" in capfd.readouterr().err
