@@ -43,8 +43,8 @@ def _run_of(digits: int) -> re.Pattern:
 
 _PHONE_LIKE = _run_of(MIN_PHONE_DIGITS)
 # Bounds on the matcher's work for one text: it costs 30 to 300 µs per candidate, and a
-# crafted URL can hold hundreds. Numbers past the bounds are long digit runs (FR numbers
-# have ten digits), which the digit-run rule still replaces.
+# crafted URL can hold hundreds. Past them, a number of nine digits or more (all French
+# ones) written with spaces, dots or dashes still meets the digit-run rule, when it is on.
 MAX_PHONE_TRIES = 16
 MAX_PHONES = 16
 # RFC 5322 "atext" and dots for the local part, but not "/", which separates a path's
@@ -125,7 +125,6 @@ class Redactor:
             if not budget:
                 break
         return "".join(pieces) + text[end:], budget
-
 
 
 def _written_digits(match: PhoneNumberMatch) -> int:
