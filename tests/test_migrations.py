@@ -88,3 +88,78 @@ def test_the_answer_migration_refuses_to_run_offline(empty_database_url, secrets
     with app.app_context(), pytest.raises(SystemExit):
         upgrade(revision="0004:0005", sql=True)  # Flask-Migrate logs the error and exits
     assert "run it online, not with --sql" in capfd.readouterr().err
+
+
+def _rows(statement: str) -> list[tuple]:
+    return [tuple(row) for row in db.session.execute(text(statement)).all()]
+
+
+def test_statistics_stored_before_redaction_are_redacted(empty_database_url, secrets):
+    """0006 rewrites raw page views and page and search rollups stored before ingest
+    redacted them, past the first chunk too; rollups that become equal are merged."""
+    app = create_app({**secrets, "DATABASE_URL": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0005")
+        plain = [(f"/blog/{n}/", None) for n in range(10_040)]
+        personal = [
+            ("/commande/Jeanne.Martin@Example.FR/", None),
+            ("/search/", "jeanne martin 06 12 34 56 78"),
+            ("/", "jeanne.martin%40example.fr"),
+            ("/", "carte 4970 1012 3456 7890"),
+        ]
+        db.session.execute(
+            text("INSERT INTO stats_events (site_id, occurred_at, path, search_terms, country, "
+                 "channel, visitor_hash) VALUES (1, '2026-11-20 10:00:00', :path, :terms, "
+                 "'FR', 'direct', '0123456789abcdef')"),
+            [{"path": path, "terms": terms} for path, terms in plain + personal],
+        )  # fmt: skip
+        rollups = [
+            ("2026-11-20", "search", "jeanne.martin@example.fr", 3, 2),
+            ("2026-11-20", "search", "paul@example.org", 2, 1),
+            ("2026-11-20", "search", "[e-mail]", 1, 1),
+            ("2026-11-20", "search", "06 12 34 56 78", 1, 1),
+            ("2026-11-20", "page", "/commande/jeanne.martin@example.fr/", 1, 1),
+            ("2026-11-20", "page", "/services/", 4, 3),
+            ("2026-11-20", "referrer", "example.org", 2, 2),
+            ("2026-11-21", "search", "paul@example.org", 5, 4),
+        ]
+        db.session.execute(
+            text("INSERT INTO stats_rollups (site_id, day, dimension, value, visits, visitors) "
+                 "VALUES (1, :day, :dimension, :value, :visits, :visitors)"),
+            [dict(zip(("day", "dimension", "value", "visits", "visitors"), row, strict=True))
+             for row in rollups],
+        )  # fmt: skip
+        db.session.commit()
+
+        upgrade(revision="0006")
+        events = _rows("SELECT path, search_terms FROM stats_events ORDER BY id")
+        assert events[:10_040] == plain
+        assert events[10_040:] == [
+            ("/commande/[e-mail]/", None),
+            ("/search/", "jeanne martin [téléphone]"),
+            ("/", "[e-mail]"),
+            ("/", "carte [numéro]"),
+        ]
+        stored = _rows("SELECT day, dimension, value, visits, visitors FROM stats_rollups "
+                       "ORDER BY day, dimension, value")  # fmt: skip
+        assert [(str(day), *rest) for day, *rest in stored] == [
+            ("2026-11-20", "page", "/commande/[e-mail]/", 1, 1),
+            ("2026-11-20", "page", "/services/", 4, 3),
+            ("2026-11-20", "referrer", "example.org", 2, 2),
+            ("2026-11-20", "search", "[e-mail]", 6, 4),
+            ("2026-11-20", "search", "[téléphone]", 1, 1),
+            ("2026-11-21", "search", "[e-mail]", 5, 4),
+        ]
+        db.session.rollback()
+        downgrade(revision="0005")
+        assert _rows("SELECT count(*) FROM stats_rollups") == [(6,)]
+        db.session.rollback()
+        db.engine.dispose()
+
+
+def test_the_redaction_migration_refuses_to_run_offline(empty_database_url, secrets, capfd):
+    """It redacts rows in Python, which a SQL script cannot do: a clear refusal."""
+    app = create_app({**secrets, "DATABASE_URL": empty_database_url})
+    with app.app_context(), pytest.raises(SystemExit):
+        upgrade(revision="0005:0006", sql=True)
+    assert "run it online, not with --sql" in capfd.readouterr().err

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from webhook_app import clients, clock, create_app, messages, notice, policy, privacy
 from webhook_app.extensions import db
+from webhook_app.stats.rollup import ended_before
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 1, 31, 8, 0, tzinfo=UTC)
@@ -21,7 +22,8 @@ def test_policy_endpoint_publishes_the_policy_file_in_french(send):
     document = response.get_json()
     assert document["language"] == "fr"
     by_key = {c["key"]: c for c in document["categories"]}
-    assert {"contact", "legal_hold", "client", "invoice", "stats_event"} <= set(by_key)
+    assert {"contact", "legal_hold", "client", "invoice", "stats_event",
+            "stats_rollup"} <= set(by_key)
     loaded = policy.load()
     for key, entry in by_key.items():
         assert entry["period"] == loaded[key].period
@@ -29,6 +31,7 @@ def test_policy_endpoint_publishes_the_policy_file_in_french(send):
         assert entry["label"] in document["html"]
     assert by_key["contact"]["period_label"] == "1 an"
     assert by_key["stats_event"]["period_label"] == "25 mois"
+    assert by_key["stats_rollup"]["period_label"] == "25 mois"
     assert by_key["client"]["at_end"] == "anonymise"
     assert {"name": "Murena (sauvegarde)", "country": "FI"} in by_key["client"]["recipients"]
     assert document["html"].startswith("<table") and "<script" not in document["html"]
@@ -71,6 +74,10 @@ at_end = "delete"
 period = "P13M"
 starts = "visit"
 at_end = "delete"
+[categories.stats_rollup]
+period = "P14M"
+starts = "visit"
+at_end = "delete"
 [categories.idempotency_key]
 period = "P2D"
 starts = "receipt"
@@ -106,6 +113,7 @@ def test_every_period_comes_from_the_policy_file(tmp_path, database_url, secrets
         assert client.anonymise_at == T0.replace(year=2030)
         assert clients.add_invoice(client.id, "F", T0, 1).expires_at == T0.replace(year=2037)
         erased = privacy.erase_page(1, "j@example.fr", 1, actor="test")
+        assert ended_before(T0) == date(2024, 11, 30)
         db.engine.dispose()
     # The erasure's explanation states the policy's invoice period, not a written one.
     assert any("choisi 11 ans" in line for line in erased["messages"]), erased["messages"]
@@ -132,8 +140,9 @@ def test_no_period_is_written_in_the_code():
 
 
 @pytest.mark.parametrize("key", ["contact", "legal_hold", "client", "invoice", "stats_event",
-                                 "idempotency_key", "audit"])
+                                 "stats_rollup", "idempotency_key", "audit"])
 def test_seed_periods(key):
     expected = {"contact": "P1Y", "legal_hold": "P5Y", "client": "P3Y", "invoice": "P20Y",
-                "stats_event": "P25M", "idempotency_key": "P7D", "audit": "P5Y"}
+                "stats_event": "P25M", "stats_rollup": "P25M", "idempotency_key": "P7D",
+                "audit": "P5Y"}
     assert policy.load()[key].period == expected[key]

@@ -19,6 +19,7 @@ from flask import Flask
 
 from . import policy
 from .files import private_file, private_folder
+from .stats import redact
 
 INSTANCE_FILE = "config.toml"
 SECRET_SETTINGS = ("SECRET_KEY", "WEBHOOK_SECRET", "DATA_KEYS", "INDEX_KEY")
@@ -40,6 +41,10 @@ DEFAULTS = {
     "LANGUAGE": "",
     # A MaxMind/DB-IP .mmdb country database; empty means the embedded iptocc data.
     "GEOIP_DB": "",
+    # Visit statistics replace phone numbers (read as numbers of this region when written
+    # without a country code) and runs of this many digits or more (0: off).
+    "STATS_PHONE_REGION": redact.DEFAULT_REGION,
+    "STATS_DIGIT_RUN": redact.DEFAULT_DIGIT_RUN,
     # WAL with NORMAL survives any crash of the service; only a power cut can undo the
     # last commits. FULL adds an fsync to every commit.
     "SQLITE_SYNCHRONOUS": "NORMAL",
@@ -53,7 +58,7 @@ DEFAULTS = {
 # Environment variables are read as text; these settings are numbers.
 INTEGER_SETTINGS = (
     "SIGNATURE_TOLERANCE_SECONDS", "SITE_CACHE_SECONDS", "DB_TIMEOUT_SECONDS",
-    "CLI_DB_TIMEOUT_SECONDS",
+    "CLI_DB_TIMEOUT_SECONDS", "STATS_DIGIT_RUN",
 )
 # Waits of zero would mean "for ever" to PostgreSQL and "not at all" to SQLite.
 POSITIVE_SETTINGS = ("DB_TIMEOUT_SECONDS", "CLI_DB_TIMEOUT_SECONDS")
@@ -79,6 +84,7 @@ def load(app: Flask, test_config: dict | None) -> None:
     for name in POSITIVE_SETTINGS:
         if app.config[name] < 1:
             raise ConfigError(f"GARDIEN_{name} must be at least 1")
+    check_statistics(app.config)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'gardien.db'}"
     check_secrets(app.config)
@@ -116,6 +122,16 @@ def check_secrets(config: dict) -> None:
         raise ConfigError(
             f"GARDIEN_INDEX_KEY(S) must be at least {MIN_INDEX_KEY_CHARS} characters each"
         )
+
+
+def check_statistics(config: dict) -> None:
+    """Refuse an unknown phone region or a negative digit run; upper-case the region."""
+    region = str(config["STATS_PHONE_REGION"]).strip().upper()
+    if region not in redact.SUPPORTED_REGIONS:
+        raise ConfigError("GARDIEN_STATS_PHONE_REGION must be a region code such as FR or BE")
+    if config["STATS_DIGIT_RUN"] < 0:
+        raise ConfigError("GARDIEN_STATS_DIGIT_RUN must be 0 (off) or a number of digits")
+    config["STATS_PHONE_REGION"] = region
 
 
 def data_keys(config: dict) -> list[str]:

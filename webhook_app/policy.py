@@ -24,9 +24,12 @@ LEGAL_HOLD = "legal_hold"
 CLIENT = "client"
 INVOICE = "invoice"
 STATS_EVENT = "stats_event"
+STATS_ROLLUP = "stats_rollup"
 IDEMPOTENCY_KEY = "idempotency_key"
 AUDIT = "audit"
-REQUIRED = (CONTACT, LEGAL_HOLD, CLIENT, INVOICE, STATS_EVENT, IDEMPOTENCY_KEY, AUDIT)
+REQUIRED = (
+    CONTACT, LEGAL_HOLD, CLIENT, INVOICE, STATS_EVENT, STATS_ROLLUP, IDEMPOTENCY_KEY, AUDIT
+)
 
 
 class PolicyError(ValueError):

@@ -2,7 +2,8 @@
 
 Export and erase answer exactly what a WordPress exporter and eraser callback return,
 so the plugin hands them through. People are found by the blind index of their address
-on one site, never by decrypting and scanning.
+on one site, never by decrypting and scanning; visit statistics that still hold an
+address in clear are found by :mod:`.stats.subjects`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .extensions import db
 from .models import Client, ContactMessage, Invoice, Quote
 from .notice import default_language, period_label
 from .retention import anonymise
+from .stats import subjects
 
 PAGE_SIZE = 100
 
@@ -29,6 +31,11 @@ TEXTS = {
         "client": ("Fiche client", "Identité et coordonnées de la relation client."),
         "quotes": ("Devis", "Devis adressés."),
         "invoices": ("Factures", "Factures, règlements et relances."),
+        "visit-statistics": (
+            "Statistiques de visite",
+            "Pages visitées et recherches sur le site qui contiennent votre adresse e-mail.",
+        ),
+        "search_terms": "Recherche sur le site", "visits": "Visites",
         "form": "Formulaire", "received": "Reçu le", "name": "Nom", "email": "Adresse e-mail",
         "company": "Entreprise", "message": "Message", "ip": "Adresse IP", "page": "Page",
         "consent": "Consentement", "kept_until": "Conservé jusqu'au",
@@ -50,6 +57,11 @@ TEXTS = {
         "client": ("Client record", "Identity and contact details of the client relationship."),
         "quotes": ("Quotes", "Quotes sent."),
         "invoices": ("Invoices", "Invoices, payments and reminders."),
+        "visit-statistics": (
+            "Visit statistics",
+            "Pages visited and searches on the site that contain your e-mail address.",
+        ),
+        "search_terms": "Site search", "visits": "Visits",
         "form": "Form", "received": "Received", "name": "Name", "email": "E-mail address",
         "company": "Company", "message": "Message", "ip": "IP address", "page": "Page",
         "consent": "Consent", "kept_until": "Kept until",
@@ -139,6 +151,10 @@ def export_page(site_id: int, email: str, page: int, actor: str) -> dict:
         ("client", _clients(person), lambda c: _client_item(c, texts)),
         ("quotes", _quotes(person), lambda q: _quote_item(q, texts)),
         ("invoices", _invoices(person), lambda i: _invoice_item(i, texts)),
+        ("visit-statistics", subjects.event_mentions(site_id, email),
+         lambda e: subjects.event_item(e, texts)),
+        ("visit-statistics", subjects.rollup_mentions(site_id, email),
+         lambda r: subjects.rollup_item(r, texts)),
     ]
     skip, room, total = (page - 1) * PAGE_SIZE, PAGE_SIZE, 0
     items: list[dict] = []
@@ -235,7 +251,8 @@ def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
     Each call works on what is left (never an offset), so rows deleted by earlier pages
     cannot make a later one skip anything; ``page`` is only recorded in the audit log.
     A client is found by its own address or by any of this address's messages that
-    became its correspondence (its address may have been corrected since).
+    became its correspondence (its address may have been corrected since). Visit
+    statistics that hold the address go last.
     """
     person = Person.of(site_id, email)
     language = default_language()
@@ -263,16 +280,18 @@ def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
     )
     if clients:
         anonymise(clients, clock.now())
+    statistics = subjects.erase_mentions(site_id, email, room - len(clients))
     left = sum(
         db.session.scalar(select(func.count()).select_from(query.subquery()))
-        for query in (erasable, client_ids)
+        for query in (erasable, client_ids, subjects.event_mentions(site_id, email),
+                      subjects.rollup_mentions(site_id, email))
     )
     held = list(db.session.scalars(
         select(ContactMessage.expires_at).where(mine, ContactMessage.legal_hold_at.is_not(None))
     ))
     if not left:
         explanations += _kept(texts["held"], held)
-    removed = [*message_ids, *(client.id for client in clients)]
+    removed = [*message_ids, *(client.id for client in clients), *statistics]
     if not removed and not explanations:
         explanations.append(texts["nothing"])
     audit.record(

@@ -122,7 +122,7 @@ def purge(now: datetime, *, dry_run: bool = False, chunk: int = 2000) -> dict[st
         counts: dict[str, int] = {}
         for rule in RULES:
             counts[rule.name] = rule.count(now) if dry_run else _run(rule, now, chunk)
-        counts.update(stats_retention.purge(now, dry_run=dry_run, chunk=chunk))
+        counts.update(stats_retention.purge(now, dry_run=dry_run, chunk=chunk, actor=ACTOR))
         if dry_run:
             db.session.rollback()
         else:

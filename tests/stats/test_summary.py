@@ -93,7 +93,7 @@ def three_days(post_events) -> None:
             post_events(a_day_of_visits() + [page_view(f"https://example.fr/day-{offset}/")])
 
 
-def test_rollups_give_the_same_numbers_and_outlive_the_raw_events(app, post_events):
+def test_rollups_give_the_same_numbers_once_the_raw_events_are_gone(app, post_events):
     three_days(post_events)
     last = FIRST + 2 * DAY
     live = summary_of(app, FIRST, last)
@@ -107,6 +107,7 @@ def test_rollups_give_the_same_numbers_and_outlive_the_raw_events(app, post_even
                    StatsRollup.visitors)
             .where(StatsRollup.day == FIRST).order_by(StatsRollup.dimension, StatsRollup.value)
         ).all()  # fmt: skip
+        two_days = db.session.scalar(select(func.count()).select_from(StatsRollup))
     assert ("page", "/", 2, 1) in rows
     assert ("page", "/services/", 2, 2) in rows
     assert ("country", "FR", 4, 1) in rows
@@ -114,25 +115,34 @@ def test_rollups_give_the_same_numbers_and_outlive_the_raw_events(app, post_even
     assert ("search", "wifi", 2, 2) in rows
     assert all(value is not None for dimension, value, *_ in rows if dimension != "country")
 
-    purge_at = clock.as_utc(NOON.replace(year=2029, month=1)) + 3 * DAY
+    last_day = summary_of(app, last, last)
+    # 25 months after the last page view: every raw event has ended, and the totals of the
+    # first two days; the last day's visits were at noon, its totals last until midnight.
+    purge_at = clock.as_utc(NOON.replace(year=2028, month=12)) + 2 * DAY
     with app.app_context(), clock.frozen(purge_at):
         counts = retention.purge(purge_at, chunk=5)
         assert db.session.scalar(select(func.count()).select_from(StatsEvent)) == 0
-    assert counts == {"stats_event": 21, "stats_salt": 2}
-    assert summary_of(app, FIRST, last) == live
+    assert counts == {"stats_event": 21, "stats_rollup": two_days, "stats_day": 2,
+                      "stats_salt": 2}  # fmt: skip
+    assert summary_of(app, last, last) == last_day
+    assert summary_of(app, FIRST, FIRST + DAY)["visits"] == 0
 
 
 def test_purge_keeps_what_is_in_its_period(app, post_events):
     three_days(post_events)
-    # 25 months after the second day at noon: the first two days have ended, not the third.
+    # 25 months after the second day at noon: the first two days have ended, not the third;
+    # the totals of the first day have ended (its last moment too), not the second's.
     purge_at = clock.as_utc(NOON.replace(year=2028, month=12)) + DAY + timedelta(minutes=1)
     with app.app_context(), clock.frozen(purge_at):
-        assert retention.purge(purge_at, dry_run=True) == {"stats_event": 14, "stats_salt": 2}
+        assert retention.purge(purge_at, dry_run=True) == {
+            "stats_event": 14, "stats_rollup": 0, "stats_day": 1, "stats_salt": 2,
+        }  # fmt: skip
         assert db.session.scalar(select(func.count()).select_from(StatsEvent)) == 21
         assert db.session.scalar(select(func.count()).select_from(StatsRollup)) == 0
         assert retention.purge(purge_at, chunk=4)["stats_event"] == 14
         assert db.session.scalar(select(func.count()).select_from(StatsEvent)) == 7
-        assert retention.purge(purge_at) == {"stats_event": 0, "stats_salt": 0}
+        assert db.session.scalar(select(func.min(StatsDay.day))) == FIRST + DAY
+        assert set(retention.purge(purge_at).values()) == {0}
 
 
 def test_late_page_views_reopen_a_rolled_day(app, post_events):

@@ -1,9 +1,11 @@
 """From a raw page view to a :class:`Visit`, after which the IP and user agent are forgotten.
 
-A :class:`Deriver` holds the data sets (crawler patterns, referrer database, geolocation),
-loaded once per process; :func:`get_deriver` gives the shared one. Nothing here logs,
-stores or puts the IP or user agent in an exception message: a page URL that cannot be
-parsed raises a ``ValueError`` that names no value.
+A :class:`Deriver` holds the data sets (crawler patterns, referrer database, geolocation)
+and the redaction settings, loaded once per process; :func:`get_deriver` gives the shared
+one of a setting. Nothing here logs, stores or puts the IP or user agent in an exception
+message: a page URL that cannot be parsed raises a ``ValueError`` that names no value. The
+path and search terms come out with e-mail addresses, phone numbers and long numbers
+replaced (:mod:`.redact`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .channels import ReferrerDatabase, normalise_host, own_host, referrer_host
 from .crawlers import CrawlerList
 from .geo import Attribution, CountryLocator, parse_address
 from .pages import page_of, query_parameters
+from .redact import DEFAULT_DIGIT_RUN, DEFAULT_REGION, Redactor
 from .visitor import visitor_hash
 
 
@@ -45,12 +48,15 @@ class Deriver:
         *,
         crawlers: CrawlerList | None = None,
         referrers: ReferrerDatabase | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         """Load the vendored data sets; ``geoip_db`` is the ``.mmdb`` path of
-        ``GARDIEN_GEOIP_DB``, if set (otherwise `iptocc` locates countries)."""
+        ``GARDIEN_GEOIP_DB``, if set (otherwise `iptocc` locates countries). ``redactor``
+        defaults to phone numbers of France and runs of nine digits."""
         self.crawlers = crawlers or CrawlerList.load()
         self.referrers = referrers or ReferrerDatabase.load()
         self.locator = CountryLocator(geoip_db)
+        self.redactor = redactor or Redactor()
 
     @property
     def geo_attribution(self) -> Attribution | None:
@@ -79,7 +85,7 @@ class Deriver:
             # Raised outside the handler so that no chained exception holds the URL.
             raise ValueError("the page URL cannot be parsed")
         parameters = query_parameters(page.query)
-        path, terms = page_of(page.path, parameters)
+        path, terms = page_of(page.path, parameters, self.redactor.redact)
         address = parse_address(ip) if ip else None
         referring = referrer_host(referrer)
         own = own_host(site_host) if site_host else normalise_host(page.hostname)
@@ -102,14 +108,19 @@ def _split(url: str) -> SplitResult | None:
         return None
 
 
-def get_deriver(geoip_db: str | None = None) -> Deriver:
-    """The process-wide :class:`Deriver` for a geolocation setting (built on first use).
+def get_deriver(
+    geoip_db: str | None = None,
+    phone_region: str = DEFAULT_REGION,
+    digit_run: int = DEFAULT_DIGIT_RUN,
+) -> Deriver:
+    """The process-wide :class:`Deriver` for a geolocation and redaction setting (built
+    on first use).
 
     An empty ``GARDIEN_GEOIP_DB`` means no file, like an unset one.
     """
-    return _shared_deriver(geoip_db or None)
+    return _shared_deriver(geoip_db or None, phone_region, digit_run)
 
 
 @lru_cache(maxsize=4)
-def _shared_deriver(geoip_db: str | None) -> Deriver:
-    return Deriver(geoip_db)
+def _shared_deriver(geoip_db: str | None, phone_region: str, digit_run: int) -> Deriver:
+    return Deriver(geoip_db, redactor=Redactor(phone_region, digit_run))

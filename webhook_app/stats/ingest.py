@@ -47,8 +47,12 @@ BAD_URL = "Not a valid http(s) URL."
 
 
 def deriver() -> Deriver:
-    """This process's deriver for the app's ``GEOIP_DB`` setting (built on first use)."""
-    return get_deriver(current_app.config.get("GEOIP_DB"))
+    """This process's deriver for the app's ``GEOIP_DB`` and ``STATS_*`` redaction
+    settings (built on first use)."""
+    config = current_app.config
+    return get_deriver(
+        config.get("GEOIP_DB"), config["STATS_PHONE_REGION"], config["STATS_DIGIT_RUN"]
+    )
 
 
 def receive(site_id: int, page_views: list, now: datetime | None = None) -> dict:

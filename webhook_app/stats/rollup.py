@@ -13,6 +13,10 @@ page views land on a day that is over, and a rollup records the ``changes`` it s
 *before* reading the raw events. A batch committed while a day is being summed is then
 either counted or leaves the day marked changed; never lost. Until a day is rolled up
 (today, always) the summary counts it from the raw events (:func:`live_day`).
+
+Days and rollups end after the ``stats_rollup`` period of the policy file: a day past it
+is never summed (the purge is about to delete it), and a day the purge deleted while it
+was being summed gets no rollup rows back (:func:`roll_day`).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from operator import itemgetter
 
 from sqlalchemy import delete, distinct, func, or_, select, update
 
-from webhook_app import clock
+from webhook_app import clock, policy
 from webhook_app.extensions import db
 
 from .models import StatsDay, StatsEvent, StatsRollup
@@ -68,12 +72,20 @@ def _in_day(site_id: int, day: date) -> tuple:
     )
 
 
+def ended_before(now: datetime) -> date:
+    """Days before this one are past the ``stats_rollup`` period at ``now``: the last
+    visit of each is (a day's last moment ends its period)."""
+    return (now - policy.current()[policy.STATS_ROLLUP].duration).date()
+
+
 def rollup(now: datetime | None = None, day: date | None = None) -> int:
-    """Sum every day that is over and not rolled up yet (or changed since); return how
-    many site-days were summed. ``day`` limits the run to that day."""
-    today = (now or clock.now()).date()
+    """Sum every day that is over and not rolled up yet (or changed since), within the
+    rollup period; return how many site-days were summed. ``day`` limits the run to that
+    day."""
+    now = now or clock.now()
     pending = select(StatsDay.site_id, StatsDay.day, StatsDay.changes).where(
-        StatsDay.day < today,
+        StatsDay.day < now.date(),
+        StatsDay.day >= ended_before(now),
         or_(StatsDay.rolled_changes.is_(None), StatsDay.rolled_changes != StatsDay.changes),
     )
     if day is not None:
@@ -89,6 +101,7 @@ def roll_day(site_id: int, day: date, changes: int) -> None:
     """Sum one day of one site from its raw events and commit its rollup.
 
     ``changes`` is the day's counter as read before summing (see the module docstring).
+    A day whose row is gone (the purge ended it since it was listed) is left alone.
     """
     in_day = _in_day(site_id, day)
     hashes = func.count(distinct(StatsEvent.visitor_hash))
@@ -106,12 +119,17 @@ def roll_day(site_id: int, day: date, changes: int) -> None:
             for value, count, distinct_visitors in db.session.execute(query)
         ]  # fmt: skip
     # The day's row first: on PostgreSQL its lock makes a concurrent rollup of the same
-    # day wait, so the delete below always sees the other one's rows.
-    db.session.execute(
+    # day wait, so the delete below always sees the other one's rows; and the purge,
+    # which deletes the day's row before its rollups, either waits for this commit (and
+    # then deletes these rows) or has deleted the row, and nothing is written.
+    current = db.session.execute(
         update(StatsDay)
         .where(StatsDay.site_id == site_id, StatsDay.day == day)
         .values(rolled_changes=changes, visits=visits, visitors=visitors)
-    )
+    ).rowcount
+    if not current:
+        db.session.rollback()
+        return
     db.session.execute(
         delete(StatsRollup).where(StatsRollup.site_id == site_id, StatsRollup.day == day)
     )
