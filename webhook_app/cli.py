@@ -15,12 +15,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import audit, clients, clock, legal_hold, messages, retention, sites
 from .config import ConfigError, webhook_key
 from .errors import DomainError
+from .extensions import db
 from .models import orm_transaction
 
 
@@ -92,8 +93,12 @@ def sites_add(slug: str, secret: str | None) -> str:
 
 @sites_group.command("list")
 def sites_list() -> str:
-    """List sites with the fingerprints of their secrets (never the secrets)."""
-    return "\n".join(f"{slug}\t{' '.join(prints) or '-'}" for slug, prints in sites.listing())
+    """List sites, enabled or disabled, with the fingerprints of their secrets."""
+    return "\n".join(
+        f"{site.slug}\t{'enabled' if site.enabled else 'disabled'}\t"
+        f"{' '.join(site.fingerprints) or '-'}"
+        for site in sites.listing()
+    )
 
 
 @sites_group.command("rotate")
@@ -112,6 +117,47 @@ def sites_remove_secret(slug: str, fingerprint: str) -> str:
     """Retire the secret of a site whose fingerprint `sites list` shows."""
     sites.remove_secret(slug, fingerprint)
     return f"secret {fingerprint} of {slug} removed"
+
+
+@sites_group.command("disable")
+@click.argument("slug")
+def sites_disable(slug: str) -> str:
+    """Refuse a site's requests (401, as for an unknown site); its data is kept."""
+    sites.disable(slug, audit.cli_actor())
+    return f"site {slug} disabled; every worker refuses it within {_cache_period()}"
+
+
+@sites_group.command("enable")
+@click.argument("slug")
+def sites_enable(slug: str) -> str:
+    """Accept a disabled site's requests again."""
+    sites.enable(slug, audit.cli_actor())
+    return f"site {slug} enabled; every worker accepts it within {_cache_period()}"
+
+
+@sites_group.command("remove")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
+def sites_remove(slug: str, yes: bool) -> str:
+    """Delete a site and everything stored for it, after confirmation."""
+    if not yes:
+        held = sites.holdings(slug)
+        # No transaction stays open while the operator reads: the removal starts afresh.
+        db.session.rollback()
+        click.echo(f"site {slug} holds:\n" + "\n".join(
+            f"  {kind:<20} {count}" for kind, count in held.items()
+        ))
+        if held["legal_holds"] or held["invoices_in_period"]:
+            click.echo("  (legal holds and invoices in their period would otherwise be kept: "
+                       "export what must be kept first)")
+        click.confirm(f"Delete site {slug} and all of this for good?", abort=True)
+    counts = sites.remove(slug, audit.cli_actor())
+    deleted = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+    return f"site {slug} removed: {deleted}"
+
+
+def _cache_period() -> str:
+    return f"{current_app.config['SITE_CACHE_SECONDS']} s"
 
 
 def _pairs(values: tuple[str, ...]) -> dict[str, str]:
