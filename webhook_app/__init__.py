@@ -18,9 +18,10 @@ the wire            ``wire`` (what every signed view shares), ``signing`` (Stand
 blueprints          ``api`` (``/v1``, ``/healthz``), ``stats.api`` (``/v1/stats``)
 domain              ``sites`` (sites, their secrets and lifecycle), ``messages`` (a
                     message's lifecycle), ``clients`` (client records), ``privacy``
-                    (export, erasure),
-                    ``legal_hold`` (bundles for the authorities), ``retention`` (the
-                    purge), ``audit`` (the audit log), ``status``, ``stats`` (visits)
+                    (export, erasure), ``legal_hold`` (bundles for the authorities;
+                    ``verify_bundle`` checks one with the public key alone),
+                    ``retention`` (the purge), ``audit`` (the audit log), ``status``,
+                    ``stats`` (visits)
 command line        ``cli`` (every group; commands return text, the group commits)
 ==================  ========================================================================
 

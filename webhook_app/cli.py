@@ -4,6 +4,7 @@ Each command parses its options, calls one domain function and returns the text 
 print. :class:`GardienGroup` does the rest once for all: the app context, one
 transaction committed when the command succeeds (then the text is printed), and a
 :class:`~webhook_app.errors.DomainError` turned into a one-line error and exit code 1.
+The one exception is ``legal-hold verify``, which needs no app at all.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import audit, clients, clock, legal_hold, messages, retention, sites
+from . import audit, clients, clock, legal_hold, messages, retention, sites, verify_bundle
 from .config import ConfigError, webhook_key
 from .errors import DomainError
 from .extensions import db
@@ -336,14 +337,33 @@ def legal_hold_group() -> None:
 @click.argument("message_id")
 @click.argument("outfile", type=click.Path(dir_okay=False, path_type=Path))
 def legal_hold_export(message_id: str, outfile: Path) -> str:
-    """Write a held message and its metadata to a signed ZIP (SHA-256 manifest)."""
+    """Write a held message and its metadata to a ZIP with an Ed25519-signed manifest."""
     manifest = legal_hold.export_bundle(message_id, outfile, audit.cli_actor())
-    return f"wrote {outfile} ({len(manifest['sha256'])} files, manifest signed)"
+    return (f"wrote {outfile} ({len(manifest['sha256'])} files, manifest signed by key "
+            f"{manifest['signed_with']['public_key_sha256']})")
 
 
-@legal_hold_group.command("verify")
+@legal_hold_group.command("public-key")
+def legal_hold_public_key() -> str:
+    """Print the public key (PEM) that verifies the bundles, for the authorities."""
+    return legal_hold.public_key_pem(audit.cli_actor()).rstrip("\n")
+
+
+# Needs neither the app nor its configuration: the group is also a `flask.commands` entry
+# point (pyproject.toml), so `flask` finds it without building the app.
+@click.command("verify")
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def legal_hold_verify(bundle: Path) -> str:
-    """Check a bundle's signature and checksums."""
-    manifest = legal_hold.verify_bundle(bundle)
-    return f"{bundle}: signature and {len(manifest['sha256'])} checksums verify"
+@click.option("--public-key", "public_key_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The PEM printed by `legal-hold public-key`.")
+def legal_hold_verify(bundle: Path, public_key_file: Path) -> None:
+    """Check a bundle's signature and checksums with the public key alone."""
+    try:
+        public_key = verify_bundle.load_public_key(public_key_file.read_bytes())
+        manifest = verify_bundle.verify(bundle, public_key)
+    except verify_bundle.BundleError as error:
+        raise click.ClickException(f"{bundle} does not verify: {error}") from None
+    click.echo(verify_bundle.describe(bundle, manifest))
+
+
+legal_hold_group.add_command(legal_hold_verify)
