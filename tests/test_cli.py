@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from webhook_app import messages
 from webhook_app.extensions import db
 from webhook_app.models import Site
 from webhook_app.sites import SHOWN_FINGERPRINT, fingerprint
@@ -75,15 +76,22 @@ def test_a_secret_already_in_use_is_refused_without_being_named(runner, secrets)
     assert "sitec" not in run(runner, "sites", "list")[1]
 
 
-def test_remove_asks_first_and_refuses_default(app, runner):
+def test_remove_asks_first_and_refuses_default(app, runner, store_message):
     run(runner, "sites", "add", "shop")
+    with app.app_context():
+        shop = db.session.scalar(db.select(Site.id).where(Site.slug == "shop"))
+        held = store_message(site_id=shop)
+        messages.hold(held, "menaces", "cli:test")
+        db.session.commit()
     code, output = run(runner, "sites", "remove", "shop", input="n\n")
-    assert code != 0 and "secrets" in output and "Delete site shop" in output
+    assert code != 0 and "Delete site shop" in output
+    assert "  messages           1\n" in output and "  secrets            1\n" in output
+    assert "1 message(s) under legal hold" in output
     assert "shop\tenabled" in run(runner, "sites", "list")[1]
 
     code, output = run(runner, "sites", "remove", "shop", input="y\n")
     assert code == 0 and output.strip().endswith("site shop removed: 0 quotes, 0 invoices, "
-                                                  "0 messages, 0 clients, 0 stats_events, "
+                                                  "1 messages, 0 clients, 0 stats_events, "
                                                   "0 stats_rollups, 0 stats_days, "
                                                   "0 idempotency_keys, 1 secrets")
     with app.app_context():

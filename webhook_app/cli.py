@@ -145,12 +145,14 @@ def sites_remove(slug: str, yes: bool) -> str:
         held = sites.holdings(slug)
         # No transaction stays open while the operator reads: the removal starts afresh.
         db.session.rollback()
+        kept = {kind: held.pop(kind) for kind in ("legal_holds", "invoices_in_period")}
         click.echo(f"site {slug} holds:\n" + "\n".join(
-            f"  {kind:<20} {count}" for kind, count in held.items()
+            f"  {kind:<18} {count}" for kind, count in held.items()
         ))
-        if held["legal_holds"] or held["invoices_in_period"]:
-            click.echo("  (legal holds and invoices in their period would otherwise be kept: "
-                       "export what must be kept first)")
+        if any(kept.values()):
+            click.echo(f"of which {kept['legal_holds']} message(s) under legal hold and "
+                       f"{kept['invoices_in_period']} invoice(s) in their keeping period, "
+                       "which the law would otherwise keep: export what must be kept first.")
         click.confirm(f"Delete site {slug} and all of this for good?", abort=True)
     counts = sites.remove(slug, audit.cli_actor())
     deleted = ", ".join(f"{count} {kind}" for kind, count in counts.items())
