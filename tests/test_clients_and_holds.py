@@ -1,13 +1,12 @@
-"""Clients, legal holds and their command lines; bundles for the authorities."""
+"""Clients, legal holds and their command lines (bundles: test_legal_hold_bundle)."""
 
 from __future__ import annotations
 
-import zipfile
 from datetime import UTC, datetime
 
 import pytest
 
-from webhook_app import clients, clock, legal_hold, messages
+from webhook_app import clients, clock, messages
 from webhook_app.extensions import db
 from webhook_app.models import AuditEntry, ContactMessage
 
@@ -55,33 +54,6 @@ def test_flag_records_who_when_why_and_refuses_clients(app, store_message):
         assert actions == ["message.flag"]
 
 
-def test_bundle_is_signed_and_tampering_is_detected(app, store_message, tmp_path):
-    bundle = tmp_path / "hold.zip"
-    with app.app_context(), clock.frozen(T0):
-        message_id = store_message(at=T0, message="contenu à transmettre")
-        with pytest.raises(legal_hold.LegalHoldError):
-            legal_hold.export_bundle(message_id, bundle, "cli:test")
-        messages.hold(message_id, "menaces", "cli:test")
-        manifest = legal_hold.export_bundle(message_id, bundle, "cli:test")
-        assert set(manifest["sha256"]) == {"message.json", "metadata.json"}
-        assert bundle.stat().st_mode & 0o777 == 0o600
-        assert legal_hold.verify_bundle(bundle) == manifest
-        with zipfile.ZipFile(bundle) as original:
-            contents = {name: original.read(name) for name in original.namelist()}
-        assert "contenu à transmettre".encode() in contents["message.json"]
-        tampered = tmp_path / "tampered.zip"
-        with zipfile.ZipFile(tampered, "w") as copy:
-            for name, data in contents.items():
-                copy.writestr(name, data.replace(b"menaces", b"rien") if name ==
-                              "metadata.json" else data)
-        with pytest.raises(legal_hold.LegalHoldError, match="metadata.json"):
-            legal_hold.verify_bundle(tampered)
-        (tmp_path / "junk.zip").write_bytes(b"not a zip")
-        with pytest.raises(legal_hold.LegalHoldError):
-            legal_hold.verify_bundle(tmp_path / "junk.zip")
-        assert "legal_hold.export" in db.session.scalars(db.select(AuditEntry.action)).all()
-
-
 def test_command_lines(app, runner, store_message, tmp_path):
     with app.app_context():
         message_id = store_message(at=T0)
@@ -94,7 +66,9 @@ def test_command_lines(app, runner, store_message, tmp_path):
 
     assert "legal hold until" in run("messages", "flag", message_id, "--reason", "menaces")
     assert "wrote" in run("legal-hold", "export", message_id, str(tmp_path / "b.zip"))
-    assert "verify" in run("legal-hold", "verify", str(tmp_path / "b.zip"))
+    (tmp_path / "key.pem").write_text(run("legal-hold", "public-key"))
+    assert "verify" in run("legal-hold", "verify", str(tmp_path / "b.zip"),
+                           "--public-key", str(tmp_path / "key.pem"))
     assert "kept until" in run("messages", "unflag", message_id)
     run("messages", "rectify", other_id, "--field", "name=Paul Durand")
     output = run("messages", "to-client", other_id, "--field", "siret=73282932000074",

@@ -81,16 +81,17 @@ def test_data_rotation_moves_every_value_and_frees_the_old_key(app, database_url
         status = keys.status()
         uses = {state.fingerprint: state.count for state in status.keys if state.kind == DATA}
         assert uses[fingerprint(DATA, new)] == 0
-        # 8 messages' documents, 1 hold reason, 1 client, 1 site secret, 1 salt.
-        assert uses[fingerprint(DATA, old)] == 12
+        # 8 messages' documents, 1 hold reason, 1 client, 1 site secret, 1 salt, and the
+        # key of the sites' secret fingerprints.
+        assert uses[fingerprint(DATA, old)] == 13
         result = keys.rotate_data(chunk=3)
-        assert sum(result.changed.values()) == 12 and result.passes == 2
+        assert sum(result.changed.values()) == 13 and result.passes == 2
         assert result.retired == [fingerprint(DATA, old)]
         after = {s.fingerprint: s for s in keys.status().keys if s.kind == DATA}
-        assert after[fingerprint(DATA, new)].count == 12
+        assert after[fingerprint(DATA, new)].count == 13
         assert after[fingerprint(DATA, old)].removable
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "keys.rotate_data"))
-        assert entry.count == 12 and "contact_messages=9" in entry.detail
+        assert entry.count == 13 and "contact_messages=9" in entry.detail
         # A second run finds nothing to do (resumable: an interrupted run is run again).
         assert sum(keys.rotate_data().changed.values()) == 0
     rotated = app_with(database_url, secrets, DATA_KEYS=new)
@@ -200,11 +201,11 @@ def test_keys_cli_reports_and_rotates(app, database_url, secrets, store_message)
     runner = app_with(database_url, secrets, DATA_KEYS=f"{new},{old}").test_cli_runner()
     status = runner.invoke(args=["keys", "status"])
     assert status.exit_code == 0
-    assert f"data  {fingerprint(DATA, old)}  configured     12 values" in status.output
+    assert f"data  {fingerprint(DATA, old)}  configured     13 values" in status.output
     assert old not in status.output and new not in status.output
     rotated = runner.invoke(args=["keys", "rotate-data", "--chunk", "5"])
     assert rotated.exit_code == 0, rotated.output
-    assert "12 values re-encrypted" in rotated.output
+    assert "13 values re-encrypted" in rotated.output
     assert f"{fingerprint(DATA, old)}  configured     0 values; can be removed" in (
         runner.invoke(args=["keys", "status"]).output)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 
@@ -9,9 +10,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import text
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
-from webhook_app import create_app
+from webhook_app import create_app, sites
+from webhook_app.config import new_webhook_secret
 from webhook_app.crypto import decrypt, encrypt
 from webhook_app.extensions import db
 from webhook_app.models import IdempotencyKey
@@ -153,6 +156,63 @@ def test_statistics_stored_before_redaction_are_redacted(empty_database_url, sec
         db.session.rollback()
         downgrade(revision="0005")
         assert _rows("SELECT count(*) FROM stats_rollups") == [(6,)]
+
+
+def _add_site(slug: str) -> int:
+    db.session.execute(text("INSERT INTO sites (slug, created_at) VALUES (:slug, "
+                            "'2026-11-26 10:00:00')"), {"slug": slug})
+    return db.session.scalar(text("SELECT id FROM sites WHERE slug = :slug"), {"slug": slug})
+
+
+def _store_secret(site_id: int, secret: str, print_: str | None = None) -> None:
+    """A secret as stored before 0007: its fingerprint a bare SHA-256 prefix of the text."""
+    db.session.execute(
+        text("INSERT INTO site_secrets (site_id, secret, fingerprint, created_at) "
+             "VALUES (:site, :secret, :print, '2026-11-26 10:00:00')"),
+        {"site": site_id, "secret": encrypt(secret),
+         "print": print_ or hashlib.sha256(secret.encode()).hexdigest()[:12]},
+    )
+
+
+def _fingerprints() -> dict[str, int]:
+    return dict(db.session.execute(text("SELECT fingerprint, site_id FROM site_secrets")).all())
+
+
+def test_0007_keys_the_fingerprints_makes_them_unique_and_keeps_every_row(
+    empty_database_url, secrets
+):
+    app = create_app({**secrets, "DATABASE_URL": empty_database_url})
+    shop_secret, other_secret = new_webhook_secret(), new_webhook_secret()
+    with app.app_context():
+        upgrade(revision="0005")
+        shop, other = _add_site("shop"), _add_site("other")
+        for site_id, secret in ((shop, shop_secret), (shop, shop_secret), (other, other_secret)):
+            _store_secret(site_id, secret)
+        db.session.execute(text(
+            "INSERT INTO contact_messages (id, site_id, email_index, personal, submitted_at, "
+            "received_at, retention, expires_at) VALUES ('m1', :site, 'i', 'p', "
+            "'2026-11-26 10:00:00', '2026-11-26 10:00:00', 'contact', '2027-11-26 10:00:00')"
+        ), {"site": shop})
+        db.session.commit()
+
+        upgrade()
+        assert _fingerprints() == {sites.fingerprint(shop_secret): shop,
+                                   sites.fingerprint(other_secret): other}
+        with pytest.raises(IntegrityError):
+            _store_secret(other, shop_secret, sites.fingerprint(shop_secret))
+        db.session.rollback()
+        sites.disable("shop", "cli:test")
+        db.session.commit()
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the refusal and exits
+            downgrade(revision="0005")
+        sites.enable("shop", "cli:test")
+        db.session.commit()
+
+        downgrade(revision="0005")
+        assert _fingerprints() == {hashlib.sha256(shop_secret.encode()).hexdigest()[:12]: shop,
+                                   hashlib.sha256(other_secret.encode()).hexdigest()[:12]: other}
+        # Every site's rows are still there (copying `sites` on SQLite would cascade).
+        assert db.session.scalar(text("SELECT count(*) FROM contact_messages")) == 1
         db.session.rollback()
         db.engine.dispose()
 
@@ -163,3 +223,21 @@ def test_the_redaction_migration_refuses_to_run_offline(empty_database_url, secr
     with app.app_context(), pytest.raises(SystemExit):
         upgrade(revision="0005:0006", sql=True)
     assert "run it online, not with --sql" in capfd.readouterr().err
+
+
+def test_0007_refuses_a_secret_shared_by_two_sites_without_naming_it(
+    empty_database_url, secrets, capfd
+):
+    app = create_app({**secrets, "DATABASE_URL": empty_database_url})
+    shared = new_webhook_secret()
+    with app.app_context():
+        upgrade(revision="0005")
+        for slug in ("shop", "sitec"):
+            _store_secret(_add_site(slug), shared)
+        db.session.commit()
+        with pytest.raises(SystemExit):
+            upgrade()
+        error = capfd.readouterr().err
+        assert "shop and sitec" in error and shared not in error
+        assert "service_keys" not in inspect(db.engine).get_table_names(), "nothing changed"
+        db.engine.dispose()

@@ -64,7 +64,7 @@ def test_rotation_old_and_new_secrets_both_verify_until_removed(app):
     for secret in (old, new):
         assert check(app, signed_headers(secret, BODY, at=NOW, site="shop"))
     with app.app_context():
-        old_print = sites.listing()[1][1][0]
+        old_print = sites.listing()[1].fingerprints[0]
         sites.remove_secret("shop", old_print)
         db.session.commit()
     with pytest.raises(ApiError):

@@ -9,16 +9,19 @@ wiring              ``__init__`` (this factory), ``config`` (defaults, instance 
 time and rules      ``clock`` (the one ``now()``), ``policy`` + ``policy.toml`` (periods,
                     category names), ``notice`` (the published notice)
 storage             ``models`` (tables), ``crypto`` (encrypted columns, blind index),
-                    ``addresses`` (what an e-mail address is)
+                    ``addresses`` (what an e-mail address is), ``service_keys`` (keys the
+                    service makes for itself)
 the wire            ``wire`` (what every signed view shares), ``signing`` (Standard
                     Webhooks, idempotency), ``schemas`` (marshmallow), ``errors`` (the JSON
                     error shape, :class:`~webhook_app.errors.DomainError`), ``ratelimit``,
                     ``sessions``, ``logs``, ``openapi`` (writes ``schemas/``)
 blueprints          ``api`` (``/v1``, ``/healthz``), ``stats.api`` (``/v1/stats``)
-domain              ``sites`` (sites and secrets), ``messages`` (a message's lifecycle),
-                    ``clients`` (client records), ``privacy`` (export, erasure),
-                    ``legal_hold`` (bundles for the authorities), ``retention`` (the
-                    purge), ``audit`` (the audit log), ``status``, ``stats`` (visits)
+domain              ``sites`` (sites, their secrets and lifecycle), ``messages`` (a
+                    message's lifecycle), ``clients`` (client records), ``privacy``
+                    (export, erasure), ``legal_hold`` (bundles for the authorities;
+                    ``verify_bundle`` checks one with the public key alone),
+                    ``retention`` (the purge), ``audit`` (the audit log), ``status``,
+                    ``stats`` (visits)
 command line        ``cli`` (every group; commands return text, the group commits)
 ==================  ========================================================================
 

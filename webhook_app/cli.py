@@ -4,6 +4,7 @@ Each command parses its options, calls one domain function and returns the text 
 print. :class:`GardienGroup` does the rest once for all: the app context, one
 transaction committed when the command succeeds (then the text is printed), and a
 :class:`~webhook_app.errors.DomainError` turned into a one-line error and exit code 1.
+The one exception is ``legal-hold verify``, which needs no app at all.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import audit, clients, clock, keys, legal_hold, messages, retention, sites
+from . import audit, clients, clock, keys, legal_hold, messages, retention, sites, verify_bundle
 from .config import ConfigError, webhook_key
 from .errors import DomainError
+from .extensions import db
 from .models import orm_transaction
 
 
@@ -104,8 +106,12 @@ def sites_add(slug: str, secret: str | None) -> str:
 
 @sites_group.command("list")
 def sites_list() -> str:
-    """List sites with the fingerprints of their secrets (never the secrets)."""
-    return "\n".join(f"{slug}\t{' '.join(prints) or '-'}" for slug, prints in sites.listing())
+    """List sites, enabled or disabled, with the fingerprints of their secrets."""
+    return "\n".join(
+        f"{site.slug}\t{'enabled' if site.enabled else 'disabled'}\t"
+        f"{' '.join(site.fingerprints) or '-'}"
+        for site in sites.listing()
+    )
 
 
 @sites_group.command("rotate")
@@ -124,6 +130,49 @@ def sites_remove_secret(slug: str, fingerprint: str) -> str:
     """Retire the secret of a site whose fingerprint `sites list` shows."""
     sites.remove_secret(slug, fingerprint)
     return f"secret {fingerprint} of {slug} removed"
+
+
+@sites_group.command("disable")
+@click.argument("slug")
+def sites_disable(slug: str) -> str:
+    """Refuse a site's requests (401, as for an unknown site); its data is kept."""
+    sites.disable(slug, audit.cli_actor())
+    return f"site {slug} disabled; every worker refuses it within {_cache_period()}"
+
+
+@sites_group.command("enable")
+@click.argument("slug")
+def sites_enable(slug: str) -> str:
+    """Accept a disabled site's requests again."""
+    sites.enable(slug, audit.cli_actor())
+    return f"site {slug} enabled; every worker accepts it within {_cache_period()}"
+
+
+@sites_group.command("remove")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
+def sites_remove(slug: str, yes: bool) -> str:
+    """Delete a site and everything stored for it, after confirmation."""
+    if not yes:
+        held = sites.holdings(slug)
+        # No transaction stays open while the operator reads: the removal starts afresh.
+        db.session.rollback()
+        kept = {kind: held.pop(kind) for kind in ("legal_holds", "invoices_in_period")}
+        click.echo(f"site {slug} holds:\n" + "\n".join(
+            f"  {kind:<18} {count}" for kind, count in held.items()
+        ))
+        if any(kept.values()):
+            click.echo(f"of which {kept['legal_holds']} message(s) under legal hold and "
+                       f"{kept['invoices_in_period']} invoice(s) in their keeping period, "
+                       "which the law would otherwise keep: export what must be kept first.")
+        click.confirm(f"Delete site {slug} and all of this for good?", abort=True)
+    counts = sites.remove(slug, audit.cli_actor())
+    deleted = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+    return f"site {slug} removed: {deleted}"
+
+
+def _cache_period() -> str:
+    return f"{current_app.config['SITE_CACHE_SECONDS']} s"
 
 
 def _pairs(values: tuple[str, ...]) -> dict[str, str]:
@@ -302,17 +351,36 @@ def legal_hold_group() -> None:
 @click.argument("message_id")
 @click.argument("outfile", type=click.Path(dir_okay=False, path_type=Path))
 def legal_hold_export(message_id: str, outfile: Path) -> str:
-    """Write a held message and its metadata to a signed ZIP (SHA-256 manifest)."""
+    """Write a held message and its metadata to a ZIP with an Ed25519-signed manifest."""
     manifest = legal_hold.export_bundle(message_id, outfile, audit.cli_actor())
-    return f"wrote {outfile} ({len(manifest['sha256'])} files, manifest signed)"
+    return (f"wrote {outfile} ({len(manifest['sha256'])} files, manifest signed by key "
+            f"{manifest['signed_with']['public_key_sha256']})")
 
 
-@legal_hold_group.command("verify")
+@legal_hold_group.command("public-key")
+def legal_hold_public_key() -> str:
+    """Print the public key (PEM) that verifies the bundles, for the authorities."""
+    return legal_hold.public_key_pem(audit.cli_actor()).rstrip("\n")
+
+
+# Needs neither the app nor its configuration: the group is also a `flask.commands` entry
+# point (pyproject.toml), so `flask` finds it without building the app.
+@click.command("verify")
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def legal_hold_verify(bundle: Path) -> str:
-    """Check a bundle's signature and checksums."""
-    manifest = legal_hold.verify_bundle(bundle)
-    return f"{bundle}: signature and {len(manifest['sha256'])} checksums verify"
+@click.option("--public-key", "public_key_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The PEM printed by `legal-hold public-key`.")
+def legal_hold_verify(bundle: Path, public_key_file: Path) -> None:
+    """Check a bundle's signature and checksums with the public key alone."""
+    try:
+        public_key = verify_bundle.load_public_key(public_key_file.read_bytes())
+        manifest = verify_bundle.verify(bundle, public_key)
+    except verify_bundle.BundleError as error:
+        raise click.ClickException(f"{bundle} does not verify: {error}") from None
+    click.echo(verify_bundle.describe(bundle, manifest))
+
+
+legal_hold_group.add_command(legal_hold_verify)
 
 
 @click.group("keys", cls=GardienGroup, check_keys=False)

@@ -536,8 +536,9 @@ def status(chunk: int = CHUNK) -> Status:
         prints = configured(kind)
         extra = [fp for k, fp in recorded if k == kind and fp not in prints]
         for fp in [*prints, *extra]:
+            first = fp == prints[0]
             states.append(KeyState(
-                kind=kind, fingerprint=fp, configured=fp in prints, first=fp == prints[0],
-                count=counts[kind][fp], needs=tuple(pending.get((kind, fp), ())),
+                kind=kind, fingerprint=fp, configured=fp in prints, first=first,
+                count=counts[kind][fp], needs=() if first else tuple(pending.get((kind, fp), ())),
             ))  # fmt: skip
     return Status(tuple(states), data.unreadable, index.unmatched)

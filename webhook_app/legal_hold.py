@@ -1,9 +1,17 @@
-"""Bundles of held messages for the authorities.
+"""Bundles of held messages for the authorities, signed so that they can check them.
 
 Putting a message under hold and lifting it are steps of its lifecycle
 (:func:`webhook_app.messages.hold`, :func:`~webhook_app.messages.release`). The bundle
-for the authorities is a ZIP whose manifest of SHA-256 sums is signed with itsdangerous
-under the service's secret key.
+for the authorities is a ZIP whose manifest of SHA-256 sums is signed with Ed25519: the
+authority checks it with the public key alone (:mod:`webhook_app.verify_bundle`, or one
+``openssl`` command), and nobody without the private key can make a manifest that passes.
+
+The key pair is made on first use (an export, or ``legal-hold public-key``) and kept as a
+service key (:mod:`webhook_app.service_keys`): the private key encrypted under
+``GARDIEN_DATA_KEYS`` in the database, so a backup carries it, a data-key rotation
+re-encrypts it, and every host of the service signs with the same key without anyone
+copying a file. Whoever holds the database and the data keys can sign, as they can read
+every message: the signature proves the bundle left this service unchanged, not more.
 """
 
 from __future__ import annotations
@@ -14,16 +22,21 @@ import os
 import zipfile
 from pathlib import Path
 
-from flask import current_app
-from itsdangerous import BadSignature, Signer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+)
 
-from . import __version__, audit, clock, messages
+from . import __version__, audit, clock, messages, service_keys
 from .errors import DomainError
 from .models import ContactMessage
+from .verify_bundle import ALGORITHM, MANIFEST, SIGNATURE, key_fingerprint
 
-SIGNER_SALT = "gardien.legal-hold.manifest"
-MANIFEST = "manifest.json"
-SIGNATURE = "manifest.sig"
+SIGNING_KEY = "legal_hold.ed25519"
 
 
 class LegalHoldError(DomainError):
@@ -37,12 +50,33 @@ def _held(message_id: str) -> ContactMessage:
     return message
 
 
-def _signer() -> Signer:
-    return Signer(current_app.config["SECRET_KEY"], salt=SIGNER_SALT)
+def signing_key(actor: str) -> Ed25519PrivateKey:
+    """The service's bundle-signing key; made, stored and audited on first use."""
+    pem, made = service_keys.get_or_create(SIGNING_KEY, _new_private_key)
+    key = load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise LegalHoldError("the stored legal-hold signing key is not an Ed25519 key")
+    if made:
+        audit.record("legal_hold.key_made", actor=actor,
+                     detail=f"public_key_sha256={key_fingerprint(key.public_key())}")
+    return key
+
+
+def public_key_pem(actor: str) -> str:
+    """The PEM of the public key that checks the bundles, to hand to the authorities."""
+    public_key = signing_key(actor).public_key()
+    return public_key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def _new_private_key() -> str:
+    return Ed25519PrivateKey.generate().private_bytes(
+        Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+    ).decode()
 
 
 def export_bundle(message_id: str, target: Path, actor: str) -> dict:
-    """Write the held message and its metadata to a signed ZIP (mode 0600); return the manifest."""
+    """Write the held message and its metadata to a ZIP (mode 0600) whose manifest is
+    signed with the service's Ed25519 key; return the manifest."""
     message = _held(message_id)
     files = {
         "message.json": _json(message.personal),
@@ -61,10 +95,15 @@ def export_bundle(message_id: str, target: Path, actor: str) -> dict:
             }
         ),
     }
+    key = signing_key(actor)
     manifest = {
         "generated_at": clock.format_rfc3339(clock.now()),
         "generator": f"Gardien {__version__}",
         "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+        "signed_with": {
+            "algorithm": ALGORITHM,
+            "public_key_sha256": key_fingerprint(key.public_key()),
+        },
     }
     manifest_bytes = _json(manifest)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -72,33 +111,11 @@ def export_bundle(message_id: str, target: Path, actor: str) -> dict:
         for name, data in files.items():
             bundle.writestr(name, data)
         bundle.writestr(MANIFEST, manifest_bytes)
-        bundle.writestr(SIGNATURE, _signer().get_signature(manifest_bytes))
+        bundle.writestr(SIGNATURE, key.sign(manifest_bytes))
     audit.record(
         "legal_hold.export", actor=actor, record_ids=[message.id], site_id=message.site_id,
         subject=message.email_index,
     )
-    return manifest
-
-
-def verify_bundle(source: Path) -> dict:
-    """Check a bundle's signature and every file's SHA-256; return the manifest or raise."""
-    try:
-        with zipfile.ZipFile(source) as bundle:
-            manifest_bytes = bundle.read(MANIFEST)
-            signature = bundle.read(SIGNATURE)
-            if not _signer().verify_signature(manifest_bytes, signature):
-                raise LegalHoldError("the manifest signature does not verify")
-            manifest = json.loads(manifest_bytes)
-            for name, expected in manifest["sha256"].items():
-                if hashlib.sha256(bundle.read(name)).hexdigest() != expected:
-                    raise LegalHoldError(f"{name} does not match its SHA-256 in the manifest")
-            extra = set(bundle.namelist()) - set(manifest["sha256"]) - {MANIFEST, SIGNATURE}
-            if extra:
-                raise LegalHoldError("the bundle holds files the manifest does not list")
-    except (KeyError, zipfile.BadZipFile, BadSignature, ValueError) as exc:
-        if isinstance(exc, LegalHoldError):
-            raise
-        raise LegalHoldError("this is not a complete legal-hold bundle") from None
     return manifest
 
 

@@ -130,27 +130,36 @@ def get_or_fail(model: type[db.Model], key, error: Exception):
 
 
 class Site(db.Model):
-    """A WordPress site that sends to this service, with its signing secrets."""
+    """A WordPress site that sends to this service, with its signing secrets.
+
+    A disabled site (``disabled_at`` set) is answered as if it did not exist; its data
+    is kept and purged on time like any other.
+    """
 
     __tablename__ = "sites"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     secrets: Mapped[list[SiteSecret]] = relationship(
         back_populates="site", cascade="all, delete-orphan", order_by="SiteSecret.id"
     )
 
 
 class SiteSecret(db.Model):
-    """One signing secret of a site; several may be valid at once during a rotation."""
+    """One signing secret of a site; several may be valid at once during a rotation.
+
+    ``fingerprint`` is a keyed hash of the secret's HMAC key (see :func:`webhook_app.sites.
+    fingerprint`); being unique, it keeps one secret from ever belonging to two sites.
+    """
 
     __tablename__ = "site_secrets"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
     secret: Mapped[str] = mapped_column(EncryptedText)
-    fingerprint: Mapped[str] = mapped_column(String(16))
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     site: Mapped[Site] = relationship(back_populates="secrets")
 
@@ -288,8 +297,20 @@ class AuditEntry(db.Model):
     subject: Mapped[str | None] = mapped_column(String(64))
     record_ids: Mapped[list] = mapped_column(JSON, default=list)
     count: Mapped[int] = mapped_column(Integer)
-    detail: Mapped[str | None] = mapped_column(String(200))
+    # Room for a removed site's slug and its counts per kind of record.
+    detail: Mapped[str | None] = mapped_column(String(500))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ServiceKey(db.Model):
+    """A key the service made for itself (see :mod:`webhook_app.service_keys`), encrypted
+    like every other secret at rest."""
+
+    __tablename__ = "service_keys"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Lease(db.Model):

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import hmac
 import re
+import secrets
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -26,12 +27,15 @@ from . import clock
 from .crypto import keys
 from .errors import ApiError
 from .extensions import db
-from .models import IdempotencyKey, insert_row, orm_transaction
+from .models import IdempotencyKey, Site, insert_row, orm_transaction
 from .policy import Category
 from .sites import DEFAULT_SITE, SITE_SLUG, SiteKeys, site_keys
 
 WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
+# What an unknown or disabled site is checked against: a key nobody has (random, per
+# process), so its 401 costs the HMAC work of a known site's.
+NOBODYS_KEYS = (secrets.token_bytes(32),)
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,10 @@ def verify(headers, body: bytes, target: str) -> SignedRequest:
     """Check the Standard Webhooks headers of ``body``; raise a 401 :class:`ApiError` if not.
 
     Every failure gives the same answer, so the caller learns nothing about which part
-    (site, timestamp, signature) was wrong. The signature covers the raw bytes, so a body
-    that is not UTF-8 is rejected as unsigned or, once signed, as malformed JSON.
+    (site, timestamp, signature) was wrong; an unknown or disabled site costs the same
+    work and no query (:func:`~webhook_app.sites.site_keys`), so the time of the answer
+    does not tell either. The signature covers the raw bytes, so a body that is not UTF-8
+    is rejected as unsigned or, once signed, as malformed JSON.
     """
     msg_id = headers.get("webhook-id", "")
     stamp = headers.get("webhook-timestamp", "")
@@ -63,14 +69,14 @@ def verify(headers, body: bytes, target: str) -> SignedRequest:
     if abs(clock.now().timestamp() - signed_at) > tolerance:
         raise ApiError(401)
     site = site_keys(slug)
-    if site is None:
-        raise ApiError(401)
+    keys = site.keys if site is not None and site.keys else NOBODYS_KEYS
     candidates = _offered_signatures(offered)
     signed_content = f"{msg_id}.{signed_at}.".encode() + body
-    for key in site.keys:
+    for key in keys:
         expected = hmac_data(key, signed_content)
         if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
-            return SignedRequest(site=site, webhook_id=msg_id, target=target, body=body)
+            if site is not None:
+                return SignedRequest(site=site, webhook_id=msg_id, target=target, body=body)
     raise ApiError(401)
 
 
@@ -86,6 +92,12 @@ def _offered_signatures(header: str) -> list[bytes]:
         except binascii.Error:
             continue
     return found
+
+
+def _removed(site: SiteKeys) -> bool:
+    """Whether ``site`` was removed since this worker's registry was loaded (its rows then
+    break their foreign key)."""
+    return db.session.scalar(db.select(Site.id).where(Site.id == site.id)) is None
 
 
 def request_digest(signed: SignedRequest, key: bytes | None = None) -> str:
@@ -161,6 +173,8 @@ def once(
             raise
         except IntegrityError:
             if db.session.get(IdempotencyKey, (signed.site.id, signed.webhook_id)) is None:
+                if _removed(signed.site):
+                    raise ApiError(401) from None  # as for any unknown site
                 raise  # the work itself broke a constraint: not a replay
         earlier = previous_answer(signed)
         if earlier is not None and earlier.response is not None:

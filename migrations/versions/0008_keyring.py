@@ -10,7 +10,7 @@ longer does, and this migration drops any such page already written (only the ke
 the request is kept, as for every export since 0004).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01 05:00:00
 
 """
@@ -26,7 +26,7 @@ from webhook_app.crypto import DATA, INDEX, fingerprint
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
