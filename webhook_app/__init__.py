@@ -5,12 +5,15 @@ Where things are (``docs/ARCHITECTURE.md`` tells why):
 ==================  ========================================================================
 wiring              ``__init__`` (this factory), ``config`` (defaults, instance file,
                     ``GARDIEN_*``), ``extensions`` (``db``, ``migrate``, SQLite pragmas),
-                    ``instance`` (first-run secrets for ``make run``)
+                    ``timeouts`` (how long a caller waits for the database), ``files``
+                    (private files and folders), ``instance`` (first-run secrets for
+                    ``make run``), ``worker`` (gunicorn's own refusals as JSON)
 time and rules      ``clock`` (the one ``now()``), ``policy`` + ``policy.toml`` (periods,
                     category names), ``notice`` (the published notice)
 storage             ``models`` (tables), ``crypto`` (encrypted columns, blind index),
-                    ``addresses`` (what an e-mail address is), ``service_keys`` (keys the
-                    service makes for itself)
+                    ``keys`` (key status, rotations, the start-up check), ``addresses``
+                    (what an e-mail address is), ``service_keys`` (keys the service makes
+                    for itself), ``locks`` (one run of a job at a time)
 the wire            ``wire`` (what every signed view shares), ``signing`` (Standard
                     Webhooks, idempotency), ``schemas`` (marshmallow), ``errors`` (the JSON
                     error shape, :class:`~webhook_app.errors.DomainError`), ``ratelimit``,
@@ -21,7 +24,8 @@ domain              ``sites`` (sites, their secrets and lifecycle), ``messages``
                     (export, erasure), ``legal_hold`` (bundles for the authorities;
                     ``verify_bundle`` checks one with the public key alone),
                     ``retention`` (the purge), ``audit`` (the audit log), ``status``,
-                    ``stats`` (visits)
+                    ``stats`` (visits; ``stats.redact`` keeps addresses and numbers out,
+                    ``stats.subjects`` finds the rows that still name someone)
 command line        ``cli`` (every group; commands return text, the group commits)
 ==================  ========================================================================
 

@@ -20,16 +20,14 @@ from __future__ import annotations
 from sqlalchemy import Select, and_, delete, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from webhook_app import clock
-from webhook_app.crypto import normalise_email
+from webhook_app import clock, policy
+from webhook_app.addresses import normalise_email
 from webhook_app.extensions import db
 
 from .models import StatsEvent, StatsRollup
 
 # Rollup dimensions whose values come from what a visitor typed or followed.
 TYPED = ("page", "search")
-EVENT = "stats_event"
-ROLLUP = "stats_rollup"
 
 
 def _forms(address: str) -> tuple[str, ...]:
@@ -79,8 +77,8 @@ def erase_mentions(site_id: int, address: str, limit: int) -> list[str]:
     """
     removed: list[str] = []
     for model, name, query in (
-        (StatsEvent, EVENT, event_mentions(site_id, address)),
-        (StatsRollup, ROLLUP, rollup_mentions(site_id, address)),
+        (StatsEvent, policy.STATS_EVENT, event_mentions(site_id, address)),
+        (StatsRollup, policy.STATS_ROLLUP, rollup_mentions(site_id, address)),
     ):
         room = limit - len(removed)
         if room <= 0:
