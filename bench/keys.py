@@ -10,13 +10,12 @@ is about the peak for 100,000.
 
 from __future__ import annotations
 
+import itertools
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -26,10 +25,9 @@ from webhook_app import create_app
 from webhook_app.config import new_secrets
 from webhook_app.crypto import email_index, encrypt
 
-from .harness import BIN, ROOT, print_table
+from .harness import BIN, ROOT, insert_messages, print_table
 
 SIZES = (100_000, 1_000_000)
-BATCH = 50_000
 TARGET_S = 300
 
 
@@ -59,7 +57,8 @@ def measure(size: int) -> tuple[float, float, float]:
         token = encrypt('{"name": "x", "email": "x@example.org", "message": "x"}')
         index = email_index("x@example.org")
     print(f"generating {size:,} messages…", file=sys.stderr)
-    generate(work / "gardien.db", size, token, index)
+    insert_messages(work / "gardien.db", itertools.repeat((index, token), size),
+                    "2026-01-01 00:00:00.000000", "2027-01-01 00:00:00.000000")
 
     new_key = Fernet.generate_key().decode()
     env = {**os.environ, **{f"GARDIEN_{k}": v for k, v in settings.items()},
@@ -73,7 +72,7 @@ def measure(size: int) -> tuple[float, float, float]:
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0 or f"{size} values re-encrypted" not in output:
+    if os.waitstatus_to_exitcode(status) != 0 or f"contact_messages {size}," not in output:
         raise RuntimeError(f"the rotation failed: {output}")
 
     rotating = MultiFernet([Fernet(new_key), Fernet(settings["DATA_KEYS"])])
@@ -83,24 +82,6 @@ def measure(size: int) -> tuple[float, float, float]:
         rotating.rotate(data)
     floor_s = time.perf_counter() - floor_started
     return seconds, usage.ru_maxrss / 1024, floor_s
-
-
-def generate(path: Path, size: int, token: str, index: str) -> None:
-    """Raw sqlite3 executemany: the quickest honest way to lay down the rows."""
-    received = "2026-01-01 00:00:00.000000"
-    expires = "2027-01-01 00:00:00.000000"
-    connection = sqlite3.connect(path)
-    connection.execute("PRAGMA journal_mode=WAL")
-    sql = ("INSERT INTO contact_messages (id, site_id, email_index, form, personal, consent, "
-           "submitted_at, received_at, retention, expires_at) VALUES (?,1,?,'contact',?,1,?,?,"
-           "'contact',?)")
-    with connection:
-        for start in range(0, size, BATCH):
-            connection.executemany(sql, (
-                (str(uuid.uuid4()), index, token, received, received, expires)
-                for _ in range(start, min(start + BATCH, size))
-            ))
-    connection.close()
 
 
 if __name__ == "__main__":

@@ -251,17 +251,18 @@ def _opener(token: str, fernets: list[Fernet]) -> int | None:
 
 
 @dataclass
-class DataUse:
-    """How many stored values each configured data key opens, and how many none opens."""
+class Use:
+    """How many stored values each configured key accounts for (by fingerprint), and how
+    many none does: encrypted values it opens (data), blind indexes it gives (index)."""
 
     by_key: Counter = field(default_factory=Counter)
-    unreadable: int = 0
+    unaccounted: int = 0
 
 
-def data_use(chunk: int = CHUNK) -> DataUse:
+def data_use(chunk: int = CHUNK) -> Use:
     """Count, over every encrypted column, the values each configured data key protects."""
     current = keys()
-    use = DataUse()
+    use = Use()
     for table in encrypted_tables():
         for rows in _chunks(table.raw, table.key, table.columns, chunk):
             for row in rows:
@@ -270,31 +271,23 @@ def data_use(chunk: int = CHUNK) -> DataUse:
                         continue
                     position = _opener(token, current.data)
                     if position is None:
-                        use.unreadable += 1
+                        use.unaccounted += 1
                     else:
                         use.by_key[current.data_fingerprints[position]] += 1
     return use
 
 
-@dataclass
-class IndexUse:
-    """How many blind indexes match the first index key, another configured one, or none."""
-
-    by_key: Counter = field(default_factory=Counter)
-    unmatched: int = 0
-
-
-def index_use(chunk: int = CHUNK) -> IndexUse:
+def index_use(chunk: int = CHUNK) -> Use:
     """Recompute every blind index under each configured key and count which one matches."""
     current = keys()
-    use = IndexUse()
+    use = Use()
     for _, rows in _indexed(chunk):
         for _, stored, address in rows:
             candidates = email_indexes(address) if address else []
             if stored in candidates:
                 use.by_key[current.index_fingerprints[candidates.index(stored)]] += 1
             else:
-                use.unmatched += 1
+                use.unaccounted += 1
     return use
 
 
@@ -541,4 +534,4 @@ def status(chunk: int = CHUNK) -> Status:
                 kind=kind, fingerprint=fp, configured=fp in prints, first=first,
                 count=counts[kind][fp], needs=() if first else tuple(pending.get((kind, fp), ())),
             ))  # fmt: skip
-    return Status(tuple(states), data.unreadable, index.unmatched)
+    return Status(tuple(states), data.unaccounted, index.unaccounted)
