@@ -369,13 +369,7 @@ def rotate_data(chunk: int = CHUNK, progress: Progress | None = None) -> Rotatio
                             "key: put the missing key back (`keys status` counts them)")
         return changed
 
-    with _locked():
-        _repeat(one_pass, result)
-        result.retired = _retire(DATA, current.data_fingerprints[0])
-        audit.record("keys.rotate_data", actor=_actor(), count=sum(result.changed.values()),
-                     detail=_summary(result))
-        db.session.commit()  # a job: its record is written before the lock is let go
-    return result
+    return _run(DATA, current.data_fingerprints[0], one_pass, result)
 
 
 def _compare_and_set(raw: sa.TableClause, table: EncryptedTable, updates: list) -> None:
@@ -433,23 +427,26 @@ def rotate_index(chunk: int = CHUNK, progress: Progress | None = None) -> Rotati
                             "key: put the missing data key back first")
         return changed
 
+    return _run(INDEX, current.index_fingerprints[0], one_pass, result)
+
+
+def _run(kind: str, first: str, one_pass: Callable[[], int], result: Rotation) -> Rotation:
+    """Under the rotation lock: pass over everything until a pass changes nothing (the
+    last pass is the proof), mark the other keys of ``kind`` unneeded, audit, commit."""
     with _locked():
-        _repeat(one_pass, result)
-        result.retired = _retire(INDEX, current.index_fingerprints[0])
-        audit.record("keys.rotate_index", actor=_actor(), count=sum(result.changed.values()),
-                     detail=_summary(result))
+        for _ in range(MAX_PASSES):
+            result.passes += 1
+            if one_pass() == 0:
+                break
+        else:
+            raise KeysError("values keep changing under the rotation: a worker still runs "
+                            "with an older key first; restart every worker with the new keys, "
+                            "then run it again")
+        result.retired = _retire(kind, first)
+        audit.record(f"keys.rotate_{kind}", actor=audit.cli_actor(),
+                     count=sum(result.changed.values()), detail=_summary(result))
         db.session.commit()  # a job: its record is written before the lock is let go
     return result
-
-
-def _repeat(one_pass: Callable[[], int], result: Rotation) -> None:
-    """Pass over everything until a pass changes nothing (the last pass is the proof)."""
-    for _ in range(MAX_PASSES):
-        result.passes += 1
-        if one_pass() == 0:
-            return
-    raise KeysError("values keep changing under the rotation: a worker still runs with "
-                    "an older key first; restart every worker with the new keys, then rerun")
 
 
 def _retire(kind: str, first: str) -> list[str]:
@@ -476,10 +473,6 @@ def _locked() -> Iterator[None]:
         if not acquired:
             raise KeysError("another key rotation is running")
         yield
-
-
-def _actor() -> str:
-    return audit.cli_actor()
 
 
 def _summary(result: Rotation) -> str:
