@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -82,6 +83,68 @@ def test_kept_answers_are_decrypted_on_upgrade_and_encrypted_on_downgrade(
             )
             assert "WITHOUT ROWID" not in table
         db.session.rollback()
+        db.engine.dispose()
+
+
+ADDRESS = "jeanne.martin@example.fr"
+EXPORT_PAGE = {
+    "data": [{"group_id": "contact-messages", "group_label": "Messages de contact",
+              "group_description": "x", "item_id": "contact-1",
+              "data": [{"name": "Adresse e-mail", "value": ADDRESS}]}],
+    "done": True,
+}
+
+
+def _keep_answer(webhook_id: str, response: str) -> None:
+    db.session.execute(
+        text("INSERT INTO idempotency_keys (site_id, webhook_id, body_digest, status, response, "
+             "created_at, expires_at) VALUES (1, :id, 'd', 200, :response, "
+             "'2026-11-26 10:00:00', '2026-12-03 10:00:00')"),
+        {"id": webhook_id, "response": response},
+    )
+
+
+def _stored_text(url: str) -> bytes:
+    """What the database holds on disk (SQLite: the file and its log) or in a dump of the
+    table (PostgreSQL)."""
+    if url.startswith("sqlite"):
+        path = Path(url.removeprefix("sqlite:///"))
+        return b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal"))
+                        if p.exists())
+    rows = db.session.execute(text("SELECT response::text FROM idempotency_keys")).all()
+    return repr(rows).encode()
+
+
+def test_export_pages_kept_before_0004_are_dropped_not_decrypted(empty_database_url, secrets):
+    """Reproduced on a database made before 0004 (export pages were kept, encrypted):
+    0005 wrote them back as clear JSON. Now the page goes; other answers are decrypted."""
+    app = create_app({**secrets, "DATABASE_URL": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0003")
+        _keep_answer("msg_export", encrypt(json.dumps(EXPORT_PAGE)))
+        _keep_answer("msg_contact", encrypt(json.dumps(ANSWER)))
+        db.session.commit()
+        upgrade()
+        assert db.session.get(IdempotencyKey, (1, "msg_export")).response is None
+        assert db.session.get(IdempotencyKey, (1, "msg_contact")).response == ANSWER
+        db.session.commit()
+        assert ADDRESS.encode() not in _stored_text(empty_database_url)
+        db.engine.dispose()
+
+
+def test_export_pages_already_written_in_clear_are_dropped(empty_database_url, secrets):
+    """A database that went through the old 0005 holds export pages in clear: 0008
+    removes them."""
+    app = create_app({**secrets, "DATABASE_URL": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0007")
+        _keep_answer("msg_export", json.dumps(EXPORT_PAGE))
+        _keep_answer("msg_contact", json.dumps(ANSWER))
+        db.session.commit()
+        upgrade()
+        assert db.session.get(IdempotencyKey, (1, "msg_export")).response is None
+        assert db.session.get(IdempotencyKey, (1, "msg_contact")).response == ANSWER
+        db.session.commit()
         db.engine.dispose()
 
 
