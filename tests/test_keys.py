@@ -219,3 +219,17 @@ def test_other_commands_refuse_without_a_needed_key(app, database_url, secrets, 
     result = runner.invoke(args=["purge"])
     assert result.exit_code == 1 and "keys rotate-data" in result.output
     assert runner.invoke(args=["keys", "status"]).exit_code == 0
+
+
+def test_a_value_no_key_opens_is_a_503_at_request_time_never_a_500(app, send, store_message):
+    """Should a value still be unreadable (the start-up check passed: a row copied from
+    elsewhere), the sender is told to retry, not shown a bug."""
+    with app.app_context():
+        message_id = store_message(ADDRESSES[0], at=T0)
+        stranger = Fernet(Fernet.generate_key()).encrypt(b'{"name": "x"}').decode()
+        db.session.execute(text("UPDATE contact_messages SET personal = :t WHERE id = :id"),
+                           {"t": stranger, "id": message_id})
+        db.session.commit()
+    response = send("/v1/privacy/export", {"email": ADDRESSES[0], "page": 1})
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert response.get_json()["error"] == "unavailable"
