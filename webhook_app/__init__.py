@@ -4,8 +4,8 @@ Where things are (``docs/ARCHITECTURE.md`` tells why):
 
 ==================  ========================================================================
 wiring              ``__init__`` (this factory), ``config`` (defaults, instance file,
-                    ``GARDIEN_*``), ``extensions`` (``db``, ``migrate``, SQLite pragmas),
-                    ``instance`` (first-run secrets for ``make run``)
+                    ``GARDIEN_*``), ``extensions`` (``db``, ``Model``, ``migrate``, SQLite
+                    pragmas), ``instance`` (first-run secrets for ``make run``)
 time and rules      ``clock`` (the one ``now()``), ``policy`` + ``policy.toml`` (periods,
                     category names), ``notice`` (the published notice)
 storage             ``models`` (tables), ``crypto`` (encrypted columns, blind index),
