@@ -46,9 +46,11 @@ run: $(INSTALLED)
 test: system-packages $(INSTALLED) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## ruff for Python; php -l and phpcs (PSR-12, wp-plugin/phpcs.xml) for the plugin.
+## ruff and mypy (webhook_app/, configured in pyproject.toml) for Python; php -l and phpcs
+## (PSR-12, wp-plugin/phpcs.xml) for the plugin. .pre-commit-config.yaml runs the same.
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	@errors=$$(find wp-plugin tests/wordpress/php -name '*.php' -exec php -l {} \; 2>&1 | \
 	  grep -v '^No syntax errors'); if [ -n "$$errors" ]; then echo "$$errors"; exit 1; fi
 	phpcs -q --standard=wp-plugin/phpcs.xml wp-plugin

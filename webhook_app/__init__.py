@@ -4,10 +4,10 @@ Where things are (``docs/ARCHITECTURE.md`` tells why):
 
 ==================  ========================================================================
 wiring              ``__init__`` (this factory), ``config`` (defaults, instance file,
-                    ``GARDIEN_*``), ``extensions`` (``db``, ``migrate``, SQLite pragmas),
-                    ``timeouts`` (how long a caller waits for the database), ``files``
-                    (private files and folders), ``instance`` (first-run secrets for
-                    ``make run``), ``worker`` (gunicorn's own refusals as JSON)
+                    ``GARDIEN_*``), ``extensions`` (``db``, ``Model``, ``migrate``, SQLite
+                    pragmas), ``timeouts`` (how long a caller waits for the database),
+                    ``files`` (private files and folders), ``instance`` (first-run secrets
+                    for ``make run``), ``worker`` (gunicorn's own refusals as JSON)
 time and rules      ``clock`` (the one ``now()``), ``policy`` + ``policy.toml`` (periods,
                     category names), ``notice`` (the published notice)
 storage             ``models`` (tables), ``crypto`` (encrypted columns, blind index),

@@ -38,7 +38,9 @@ class GardienGroup(AppGroup):
         super().__init__(*args, **kwargs)
         self.check_keys = check_keys
 
-    def command(self, *args, **kwargs) -> Callable:
+    # click's `Group.command` is overloaded to work bare too (`@group.command`); this one
+    # is only called, as every command here is declared: `@group.command("name")`.
+    def command(self, *args, **kwargs) -> Callable[[Callable], click.Command]:  # type: ignore[override]
         def decorator(function: Callable) -> click.Command:
             wrapped = _committed(function, self.check_keys)
             return super(GardienGroup, self).command(*args, **kwargs)(wrapped)
@@ -211,6 +213,7 @@ def messages_group() -> None:
 def messages_flag(message_id: str, reason: str) -> str:
     """Put a message under legal hold (illegal content): kept for the legal-hold period."""
     message = messages.hold(message_id, reason, audit.cli_actor())
+    assert message.expires_at is not None, "a held message ends with the legal-hold period"
     return (f"message {message.id} under legal hold until "
             f"{clock.format_rfc3339(message.expires_at)}")
 
@@ -220,6 +223,7 @@ def messages_flag(message_id: str, reason: str) -> str:
 def messages_unflag(message_id: str) -> str:
     """Lift a legal hold: the message ends as a contact message would."""
     message = messages.release(message_id, audit.cli_actor())
+    assert message.expires_at is not None, "a released message ends as a contact message"
     return f"message {message.id} kept until {clock.format_rfc3339(message.expires_at)}"
 
 
@@ -230,6 +234,7 @@ def messages_unflag(message_id: str) -> str:
 def messages_to_client(message_id: str, fields: tuple[str, ...]) -> str:
     """Turn a message into a client relationship (it then follows the client rules)."""
     client = messages.attach_to_client(message_id, audit.cli_actor(), _pairs(fields))
+    assert client.anonymise_at is not None, "an open client record has an anonymisation date"
     return (f"client {client.id}; anonymised on "
             f"{clock.format_rfc3339(client.anonymise_at)} unless there is new activity")
 
@@ -260,6 +265,7 @@ def clients_show(client_id: str) -> str:
     if client.anonymised_at:
         lines.append(f"  anonymised: {clock.format_rfc3339(client.anonymised_at)}")
     else:
+        assert client.anonymise_at is not None, "an open client record has an anonymisation date"
         lines.append(f"  anonymised on: {clock.format_rfc3339(client.anonymise_at)}")
     for quote in client.quotes:
         lines.append(f"  quote {quote.id} {quote.number} {quote.issued_on.date()} "

@@ -7,6 +7,7 @@ functions add to the caller's transaction and never commit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from stdnum.exceptions import ValidationError as StdnumError
@@ -28,18 +29,19 @@ class ClientError(DomainError):
     """A client operation that cannot be done; the message names no personal data."""
 
 
-def clean_fields(changes: dict[str, str | None]) -> dict[str, str | None]:
+def clean_fields(changes: Mapping[str, str | None]) -> dict[str, str | None]:
     """Check client fields: known names, a valid SIRET (checksum), a plausible address."""
     unknown = sorted(set(changes) - set(CLIENT_FIELDS))
     if unknown:
         raise ClientError(f"unknown client fields: {', '.join(unknown)}")
     cleaned = {key: (value.strip() or None) if value else None for key, value in changes.items()}
-    if cleaned.get("siret"):
+    siret, email = cleaned.get("siret"), cleaned.get("email")
+    if siret:
         try:
-            cleaned["siret"] = siret_number.validate(cleaned["siret"])
+            cleaned["siret"] = siret_number.validate(siret)
         except StdnumError:
             raise ClientError("the SIRET number is not valid (14 digits, Luhn checksum)") from None
-    if cleaned.get("email") and not is_email(cleaned["email"]):
+    if email and not is_email(email):
         raise ClientError("the e-mail address is not valid")
     if "name" in cleaned and not cleaned["name"]:
         raise ClientError("a client needs a name")
@@ -97,15 +99,16 @@ def for_message(message: ContactMessage, extra: dict[str, str]) -> Client:
     return client
 
 
-def rectify(client_id: str, changes: dict[str, str | None], actor: str) -> Client:
+def rectify(client_id: str, changes: Mapping[str, str | None], actor: str) -> Client:
     """Correct client fields (the same function serves the CLI and the dashboard)."""
     client = get(client_id)
     if client.anonymised_at is not None:
         raise ClientError("this client record is anonymised")
     cleaned = clean_fields(changes)
     client.personal = {**client.personal, **cleaned}
-    if cleaned.get("email"):
-        client.email_index = email_index(cleaned["email"])
+    email = cleaned.get("email")
+    if email:
+        client.email_index = email_index(email)
     audit.record(
         "client.rectify", actor=actor, record_ids=[client.id], site_id=client.site_id,
         subject=client.email_index, detail="fields: " + ", ".join(sorted(cleaned)),

@@ -2,11 +2,13 @@
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import DeclarativeBase
 
 from .files import private_database
@@ -30,6 +32,30 @@ class Base(DeclarativeBase):
 log = logging.getLogger(__name__)
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True)
+
+# Every model subclasses ``Model``: ``db.Model`` at run time. mypy cannot take a base class
+# from an attribute (python/mypy#8603), so the type checker sees what Flask-SQLAlchemy builds
+# ``db.Model`` from: its ``Model`` mixin and the body and bases of ``Base``. Every model names
+# its ``__tablename__``, so its ``__table__`` is a ``Table`` (not any ``FromClause``).
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(_FlaskModel, Base):
+        __abstract__ = True
+        __table__: ClassVar[Table]
+
+else:
+    Model = db.Model
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows the UPDATE or DELETE that gave ``result`` matched.
+
+    ``Session.execute`` is typed to return any ``Result``; for a DML statement without
+    ``RETURNING`` it is the ``CursorResult`` that has the count.
+    """
+    assert isinstance(result, CursorResult), "an UPDATE or DELETE gives a cursor result"
+    return result.rowcount
 
 
 SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -159,7 +159,8 @@ def check(app: Flask) -> None:
     Skipped before the first migration (no keyring yet) and, with a warning, when the
     database does not answer (``/healthz`` says so; the next start checks again).
     """
-    if has_app_context() and current_app._get_current_object() is app:
+    # `current_app` is typed as the Flask it stands for, not as the proxy it is.
+    if has_app_context() and current_app._get_current_object() is app:  # type: ignore[attr-defined]
         lacking = _check_here()
     else:
         with app.app_context():
@@ -218,7 +219,7 @@ def encrypted_tables() -> list[EncryptedTable]:
 
 
 def _chunks(table: sa.TableClause, key: tuple[str, ...], columns: tuple[str, ...],
-            chunk: int, where=None) -> Iterator[list[sa.Row]]:  # fmt: skip
+            chunk: int, where=None) -> Iterator[Sequence[sa.Row]]:  # fmt: skip
     """Rows of ``table`` (key and ``columns``) in key order, ``chunk`` at a time (keyset
     pagination: memory stays flat, and each read is a short, indexed range)."""
     key_columns = [table.c[name] for name in key]

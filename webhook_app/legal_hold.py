@@ -78,6 +78,8 @@ def export_bundle(message_id: str, target: Path, actor: str) -> dict:
     """Write the held message and its metadata to a ZIP (mode 0600) whose manifest is
     signed with the service's Ed25519 key; return the manifest."""
     message = _held(message_id)
+    # Held: flagged, and kept until the end of the legal-hold period.
+    assert message.legal_hold_at is not None and message.expires_at is not None
     files = {
         "message.json": _json(message.personal),
         "metadata.json": _json(

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 
-from .extensions import db
+from .extensions import db, rowcount
 from .models import Lease
 
 # Any constant works as long as every Gardien process uses the same one.
@@ -77,10 +77,10 @@ def _take_lease(name: str, holder: str) -> bool:
             db.session.commit()
         except IntegrityError:  # another run created it first: fine, claim it below
             db.session.rollback()
-    claimed = db.session.execute(
+    claimed = rowcount(db.session.execute(
         update(Lease)
         .where(Lease.name == name, (Lease.holder.is_(None)) | (Lease.until < wall))
         .values(holder=holder, until=wall + LEASE_SECONDS)
-    ).rowcount
+    ))
     db.session.commit()
     return claimed == 1

@@ -17,7 +17,7 @@ from sqlalchemy.types import TypeDecorator
 
 from .clock import as_utc, now
 from .crypto import EncryptedJSON, EncryptedText
-from .extensions import db
+from .extensions import Model, db
 
 
 class UTCDateTime(TypeDecorator):
@@ -62,7 +62,7 @@ def core_transaction() -> AbstractContextManager[Connection]:
     return db.engine.begin()
 
 
-def insert_row(connection: Connection, model: type[db.Model], **values) -> None:
+def insert_row(connection: Connection, model: type[Model], **values) -> None:
     """Insert one row in ``connection``'s transaction, on the driver's own cursor.
 
     Intake paths use this instead of ``session.add`` or a Core ``execute``: both cost more
@@ -74,7 +74,9 @@ def insert_row(connection: Connection, model: type[db.Model], **values) -> None:
     dialect = connection.dialect
     statement = _compiled_insert(model.__table__, dialect, frozenset(values))
     params = statement.params(values)
-    cursor = connection.connection.driver_connection.cursor()
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None, "a connection in a transaction is checked out"
+    cursor = driver_connection.cursor()
     try:
         cursor.execute(statement.sql, params)
     except dialect.loaded_dbapi.Error as error:
@@ -121,7 +123,7 @@ def _compiled_insert(table, dialect, keys: frozenset) -> CompiledInsert:
     return CompiledInsert(compiled.string, names, compiled.positional, processors)
 
 
-def get_or_fail(model: type[db.Model], key, error: Exception):
+def get_or_fail(model: type[Model], key, error: Exception):
     """The row of ``model`` with primary key ``key``, or raise ``error``."""
     row = db.session.get(model, key)
     if row is None:
@@ -129,7 +131,7 @@ def get_or_fail(model: type[db.Model], key, error: Exception):
     return row
 
 
-class Site(db.Model):
+class Site(Model):
     """A WordPress site that sends to this service, with its signing secrets.
 
     A disabled site (``disabled_at`` set) is answered as if it did not exist; its data
@@ -147,11 +149,12 @@ class Site(db.Model):
     )
 
 
-class SiteSecret(db.Model):
+class SiteSecret(Model):
     """One signing secret of a site; several may be valid at once during a rotation.
 
-    ``fingerprint`` is a keyed hash of the secret's HMAC key (see :func:`webhook_app.sites.
-    fingerprint`); being unique, it keeps one secret from ever belonging to two sites.
+    ``fingerprint`` is a keyed hash of the secret's HMAC key (see
+    :func:`webhook_app.sites.fingerprint`); being unique, it keeps one secret from ever
+    belonging to two sites.
     """
 
     __tablename__ = "site_secrets"
@@ -164,7 +167,7 @@ class SiteSecret(db.Model):
     site: Mapped[Site] = relationship(back_populates="secrets")
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Model):
     """The first answer to a ``webhook-id``, replayed when the same message comes again."""
 
     __tablename__ = "idempotency_keys"
@@ -184,7 +187,7 @@ class IdempotencyKey(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-class ContactMessage(db.Model):
+class ContactMessage(Model):
     """A contact-form submission, encrypted, with the date it must be gone by.
 
     Everything the visitor typed or sent (name, e-mail, company, message, IP, page, extra
@@ -222,7 +225,7 @@ class ContactMessage(db.Model):
     client_id: Mapped[str | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
 
 
-class Client(db.Model):
+class Client(Model):
     """A client relationship, born from a message or entered by hand.
 
     ``personal`` holds identity, company, SIRET, role, phone, e-mail and postal address,
@@ -249,7 +252,7 @@ class Client(db.Model):
     )
 
 
-class Quote(db.Model):
+class Quote(Model):
     """A quote sent to a client (no personal data of its own)."""
 
     __tablename__ = "quotes"
@@ -263,7 +266,7 @@ class Quote(db.Model):
     client: Mapped[Client] = relationship(back_populates="quotes")
 
 
-class Invoice(db.Model):
+class Invoice(Model):
     """An invoice, kept for the accounting period of the policy from its date."""
 
     __tablename__ = "invoices"
@@ -281,7 +284,7 @@ class Invoice(db.Model):
     client: Mapped[Client] = relationship(back_populates="invoices")
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """What was done to personal data, by whom and when, without the data itself.
 
     A person is named at most by the blind-index value of their address (``subject``).
@@ -302,7 +305,7 @@ class AuditEntry(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-class ServiceKey(db.Model):
+class ServiceKey(Model):
     """A key the service made for itself (see :mod:`webhook_app.service_keys`), encrypted
     like every other secret at rest."""
 
@@ -313,7 +316,7 @@ class ServiceKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Lease(db.Model):
+class Lease(Model):
     """A named lock with an expiry, for jobs on databases without advisory locks (SQLite)."""
 
     __tablename__ = "leases"
@@ -323,7 +326,7 @@ class Lease(db.Model):
     until: Mapped[float] = mapped_column(Float, default=0.0)
 
 
-class KeyRecord(db.Model):
+class KeyRecord(Model):
     """A data or blind-index key that stored values may need, named by its fingerprint.
 
     The service records its first keys at start; a rotation (:mod:`webhook_app.keys`)

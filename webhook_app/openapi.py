@@ -19,7 +19,7 @@ from .errors import CODES
 from .stats import schemas as stats_schemas
 
 OUTPUT = Path(__file__).resolve().parent.parent / "schemas"
-SIGNED = [{"webhookSignature": []}]
+SIGNED: list[dict[str, list[str]]] = [{"webhookSignature": []}]
 LOCAL_REF = re.compile(r'"\$ref": "#/components/schemas/(\w+)"')
 
 COMPONENTS = {

@@ -8,6 +8,7 @@ address in clear are found by :mod:`.stats.subjects`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +24,8 @@ from .stats import subjects
 
 PAGE_SIZE = 100
 
-TEXTS = {
+# The label and description of each group of an export, by language.
+GROUPS: dict[str, dict[str, tuple[str, str]]] = {
     "fr": {
         "contact-messages": (
             "Messages de contact", "Messages envoyés par le formulaire de contact."
@@ -35,6 +37,22 @@ TEXTS = {
             "Statistiques de visite",
             "Pages visitées et recherches sur le site qui contiennent votre adresse e-mail.",
         ),
+    },
+    "en": {
+        "contact-messages": ("Contact messages", "Messages sent with the contact form."),
+        "client": ("Client record", "Identity and contact details of the client relationship."),
+        "quotes": ("Quotes", "Quotes sent."),
+        "invoices": ("Invoices", "Invoices, payments and reminders."),
+        "visit-statistics": (
+            "Visit statistics",
+            "Pages visited and searches on the site that contain your e-mail address.",
+        ),
+    },
+}
+
+# Field labels and the explanations of an erasure, by language.
+TEXTS: dict[str, dict[str, str]] = {
+    "fr": {
         "search_terms": "Recherche sur le site", "visits": "Visites",
         "form": "Formulaire", "received": "Reçu le", "name": "Nom", "email": "Adresse e-mail",
         "company": "Entreprise", "message": "Message", "ip": "Adresse IP", "page": "Page",
@@ -53,14 +71,6 @@ TEXTS = {
         "nothing": "Aucune donnée à effacer pour cette adresse.",
     },
     "en": {
-        "contact-messages": ("Contact messages", "Messages sent with the contact form."),
-        "client": ("Client record", "Identity and contact details of the client relationship."),
-        "quotes": ("Quotes", "Quotes sent."),
-        "invoices": ("Invoices", "Invoices, payments and reminders."),
-        "visit-statistics": (
-            "Visit statistics",
-            "Pages visited and searches on the site that contain your e-mail address.",
-        ),
         "search_terms": "Site search", "visits": "Visits",
         "form": "Form", "received": "Received", "name": "Name", "email": "E-mail address",
         "company": "Company", "message": "Message", "ip": "IP address", "page": "Page",
@@ -145,7 +155,8 @@ def _invoices(person: Person):
 def export_page(site_id: int, email: str, page: int, actor: str) -> dict:
     """One page (1-based) of everything held about ``email`` on this site."""
     person = Person.of(site_id, email)
-    texts = TEXTS[default_language()]
+    language = default_language()
+    texts = TEXTS[language]
     groups = [
         ("contact-messages", _messages(person), lambda m: _message_item(m, texts)),
         ("client", _clients(person), lambda c: _client_item(c, texts)),
@@ -159,11 +170,11 @@ def export_page(site_id: int, email: str, page: int, actor: str) -> dict:
     skip, room, total = (page - 1) * PAGE_SIZE, PAGE_SIZE, 0
     items: list[dict] = []
     for group_id, query, describe in groups:
-        size = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        size = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         total += size
         if room and skip < size:
             rows = db.session.scalars(query.offset(skip).limit(room)).all()
-            label, description = texts[group_id]
+            label, description = GROUPS[language][group_id]
             for row in rows:
                 item_id, data = describe(row)
                 items.append({
@@ -306,7 +317,7 @@ def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
     }
 
 
-def _kept(template: str, ends: list[datetime], **values: str) -> list[str]:
+def _kept(template: str, ends: Sequence[datetime | None], **values: str) -> list[str]:
     """One explanation per end date: "2 invoice(s) kept until 2046-03-02: …"."""
     by_date: dict[str, int] = {}
     for end in ends:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from . import audit, messages, policy
@@ -38,7 +39,7 @@ class Rule:
     name: str
     action: str
     model: type
-    end: ColumnElement
+    end: QueryableAttribute[datetime | None]
     key: tuple
     also: ColumnElement | None = None
     # Anonymisation needs the objects; deletion is one DELETE … RETURNING per chunk.
@@ -50,7 +51,7 @@ class Rule:
     def count(self, now: datetime) -> int:
         """How many rows have ended (the dry run)."""
         query = select(func.count()).select_from(self.model).where(self.ended(now))
-        return db.session.scalar(query)
+        return db.session.execute(query).scalar_one()
 
     def take(self, now: datetime, chunk: int) -> list:
         """Delete or anonymise up to ``chunk`` ended rows; return their keys."""

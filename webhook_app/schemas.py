@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import UTC
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
@@ -26,7 +27,7 @@ class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    def handle_error(self, error: ValidationError, data: object, *, many: bool, **kwargs):
+    def handle_error(self, error: ValidationError, data: Any, *, many: bool, **kwargs):
         """Raise ``error`` again with unknown field names folded into ``_schema``."""
         declared = {field.data_key or name for name, field in self.load_fields.items()}
         messages = _declared_only(error.messages, declared, many)

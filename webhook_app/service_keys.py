@@ -37,6 +37,7 @@ def get_or_create(name: str, make: Callable[[], str]) -> tuple[str, bool]:
         .on_conflict_do_nothing(index_elements=[ServiceKey.name])
     )
     stored = _read(name)
+    assert stored is not None, "the row is there: inserted here or by the other process"
     return stored, stored == made
 
 

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 
 from . import audit, clock, service_keys
 from .config import ConfigError, new_webhook_secret, webhook_key
 from .errors import DomainError
-from .extensions import db
+from .extensions import Model, db, rowcount
 from .models import (
     AuditEntry,
     Client,
@@ -239,7 +239,7 @@ def enable(slug: str, actor: str) -> Site:
     return site
 
 
-def stored_for(site_id: int) -> list[tuple[str, type, object]]:
+def stored_for(site_id: int) -> list[tuple[str, type[Model], ColumnElement[bool]]]:
     """What a site holds, kind by kind, children before their parents."""
     clients = select(Client.id).where(Client.site_id == site_id)
     return [
@@ -261,19 +261,21 @@ def holdings(slug: str) -> dict[str, int]:
     _refuse_default(slug)
     site = get(slug)
     counts = {
-        kind: db.session.scalar(select(func.count()).select_from(model).where(condition))
+        kind: db.session.execute(
+            select(func.count()).select_from(model).where(condition)
+        ).scalar_one()
         for kind, model, condition in stored_for(site.id)
     }
-    counts["legal_holds"] = db.session.scalar(
+    counts["legal_holds"] = db.session.execute(
         select(func.count()).select_from(ContactMessage).where(
             ContactMessage.site_id == site.id, ContactMessage.legal_hold_at.is_not(None)
         )
-    )
-    counts["invoices_in_period"] = db.session.scalar(
+    ).scalar_one()
+    counts["invoices_in_period"] = db.session.execute(
         select(func.count()).select_from(Invoice).join(Client).where(
             Client.site_id == site.id, Invoice.expires_at > clock.now()
         )
-    )
+    ).scalar_one()
     return counts
 
 
@@ -287,12 +289,12 @@ def remove(slug: str, actor: str) -> dict[str, int]:
     """
     _refuse_default(slug)
     site_id = _lock_for_removal(slug)
-    counts = {}
+    counts: dict[str, int] = {}
     for kind, model, condition in stored_for(site_id):
         deleted = db.session.execute(
             delete(model).where(condition).execution_options(synchronize_session=False)
         )
-        counts[kind] = deleted.rowcount
+        counts[kind] = rowcount(deleted)
     # What the foreign key's ON DELETE SET NULL does, said here so it holds even on a
     # SQLite connection without foreign keys.
     db.session.execute(

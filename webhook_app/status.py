@@ -24,7 +24,8 @@ def next_purge(now: datetime, at: str) -> datetime:
 def site_status(site_id: int, slug: str) -> dict:
     """Counts of what is held for a site, and when the purge last ran and runs next."""
     def count(model, *conditions) -> int:
-        return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
+        query = select(func.count()).select_from(model).where(*conditions)
+        return db.session.execute(query).scalar_one()
 
     last = db.session.scalar(
         select(func.max(AuditEntry.at)).where(AuditEntry.action == PURGE_RUN)

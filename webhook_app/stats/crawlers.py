@@ -14,8 +14,16 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from re import _constants as sre_constants  # the parser of `re` itself, not a re-implementation
-from re import _parser as sre_parser
+from typing import TYPE_CHECKING, cast
+
+# The parser of `re` itself, not a re-implementation. Since 3.11 it lives in `re._parser` and
+# `re._constants`; typeshed types it only under the old names, whose import is deprecated.
+if TYPE_CHECKING:
+    import sre_constants
+    import sre_parse as sre_parser
+else:
+    from re import _constants as sre_constants
+    from re import _parser as sre_parser
 
 CRAWLERS_FILE = Path(__file__).resolve().parent.parent / "data" / "crawler-user-agents.json"
 
@@ -85,7 +93,8 @@ def required_literals(pattern: str) -> list[str] | None:
     parsed = sre_parser.parse(pattern)
     branches = [parsed]
     if len(parsed) == 1 and parsed[0][0] is sre_constants.BRANCH:
-        branches = parsed[0][1][1]
+        # A BRANCH's argument is ``(None, [branch, ...])``.
+        _, branches = cast("tuple[None, list[sre_parser.SubPattern]]", parsed[0][1])
     literals = [_longest_literal(branch) for branch in branches]
     if any(len(literal) < MIN_LITERAL for literal in literals):
         return None

@@ -122,7 +122,8 @@ class CountryLocator:
         if not isinstance(record, dict):
             return None
         country = record.get("country")
-        return country.get("iso_code") if isinstance(country, dict) else None
+        code = country.get("iso_code") if isinstance(country, dict) else None
+        return code if isinstance(code, str) else None
 
     def close(self) -> None:
         """Release the ``.mmdb`` file, if one is open."""

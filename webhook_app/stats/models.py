@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webhook_app.crypto import EncryptedText
-from webhook_app.extensions import db
+from webhook_app.extensions import Model
 from webhook_app.models import UTCDateTime
 
 # BIGINT is not SQLite's auto-incrementing rowid alias; INTEGER is (and is 64-bit there).
@@ -22,7 +22,7 @@ EVENT_ID = BigInteger().with_variant(Integer(), "sqlite")
 VISITOR_HASH_CHARS = 16
 
 
-class StatsEvent(db.Model):
+class StatsEvent(Model):
     """One page view, reduced: when, where on the site, from where, and a daily visitor hash.
 
     Kept for the ``stats_event`` period of the policy; the purge finds ended rows by
@@ -43,7 +43,7 @@ class StatsEvent(db.Model):
     visitor_hash: Mapped[str] = mapped_column(String(VISITOR_HASH_CHARS))
 
 
-class StatsSalt(db.Model):
+class StatsSalt(Model):
     """The random salt of one UTC day's visitor hashes, shared by every site and worker.
 
     Encrypted like other secrets at rest: with the salt, a database copy would let anyone
@@ -58,7 +58,7 @@ class StatsSalt(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class StatsDay(db.Model):
+class StatsDay(Model):
     """A day of a site that has page views: its totals once rolled up, and whether they
     are still current.
 
@@ -80,7 +80,7 @@ class StatsDay(db.Model):
     visitors: Mapped[int | None] = mapped_column(Integer)
 
 
-class StatsRollup(db.Model):
+class StatsRollup(Model):
     """Visits and distinct visitors of one day for one value of one dimension.
 
     ``dimension`` is ``page``, ``country``, ``channel``, ``referrer`` or ``search``;

@@ -23,7 +23,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select
 
 from webhook_app import audit, policy
-from webhook_app.extensions import db
+from webhook_app.extensions import db, rowcount
 from webhook_app.models import Site
 
 from . import salts
@@ -70,7 +70,7 @@ def purge(
 
 
 def _count(model: type, ended) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(ended))
+    return db.session.execute(select(func.count()).select_from(model).where(ended)).scalar_one()
 
 
 def _delete_ended(site_id: int, cutoff: datetime, chunk: int) -> int:
@@ -113,11 +113,11 @@ def _delete_ended_days(site_id: int, first_kept: date, chunk: int, actor: str) -
             .returning(StatsDay.day)
             .execution_options(synchronize_session=False)
         ).all()
-        removed = db.session.execute(
+        removed = rowcount(db.session.execute(
             delete(StatsRollup)
             .where(StatsRollup.site_id == site_id, StatsRollup.day < until)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         if ended_days or removed:
             audit.record(
                 f"purge.{policy.STATS_ROLLUP}", actor=actor, site_id=site_id,

@@ -29,7 +29,7 @@ from operator import itemgetter
 from sqlalchemy import delete, distinct, func, or_, select, update
 
 from webhook_app import clock, policy
-from webhook_app.extensions import db
+from webhook_app.extensions import db, rowcount
 
 from .models import StatsDay, StatsEvent, StatsRollup
 from .salts import ONE_DAY
@@ -122,11 +122,11 @@ def roll_day(site_id: int, day: date, changes: int) -> None:
     # day wait, so the delete below always sees the other one's rows; and the purge,
     # which deletes the day's row before its rollups, either waits for this commit (and
     # then deletes these rows) or has deleted the row, and nothing is written.
-    current = db.session.execute(
+    current = rowcount(db.session.execute(
         update(StatsDay)
         .where(StatsDay.site_id == site_id, StatsDay.day == day)
         .values(rolled_changes=changes, visits=visits, visitors=visitors)
-    ).rowcount
+    ))
     if not current:
         db.session.rollback()
         return

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from webhook_app.extensions import db
+from webhook_app.extensions import db, rowcount
 
 from .models import StatsSalt
 from .visitor import new_salt
@@ -57,8 +57,9 @@ def destroy_old(now: datetime, *, dry_run: bool = False) -> int:
     """Delete the salts of days before yesterday; return how many (or would be)."""
     ended = StatsSalt.day < oldest_kept(now)
     if dry_run:
-        return db.session.scalar(select(func.count()).select_from(StatsSalt).where(ended))
-    deleted = db.session.execute(delete(StatsSalt).where(ended)).rowcount
+        query = select(func.count()).select_from(StatsSalt).where(ended)
+        return db.session.execute(query).scalar_one()
+    deleted = rowcount(db.session.execute(delete(StatsSalt).where(ended)))
     db.session.commit()
     return deleted
 

@@ -62,7 +62,7 @@ def summary(site_id: int, date_from: date, date_to: date) -> dict:
             days[row.day] = DayCounts(visits=row.visits, visitors=row.visitors)
         else:
             live.append(row.day)
-    by = {dimension: Counter() for dimension in DIMENSIONS}
+    by: dict[str, Counter[str | None]] = {dimension: Counter() for dimension in DIMENSIONS}
     _add_rollups(by, site_id, date_from, date_to, live)
     for day in live:
         days[day] = live_day(site_id, day)
