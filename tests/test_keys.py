@@ -11,12 +11,13 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, select, text
+from support.signing import body_bytes, signed_headers
 
-from webhook_app import clock, create_app, keys, messages, privacy, retention, sites
+from webhook_app import clients, clock, create_app, keys, messages, privacy, sites
 from webhook_app.config import ConfigError
 from webhook_app.crypto import DATA, INDEX, fingerprint
 from webhook_app.extensions import db
-from webhook_app.models import AuditEntry, ContactMessage, KeyRecord
+from webhook_app.models import AuditEntry, Client, ContactMessage, KeyRecord
 from webhook_app.stats import salts
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -159,26 +160,63 @@ def test_index_rotation_finds_everyone_throughout(app, database_url, secrets, st
 def test_replayed_requests_keep_the_old_index_key_until_their_end(app, database_url, secrets,
                                                                     send):
     """The idempotency digest is keyed too: a replay after a rotation is a replay, not a
-    409, and the old key stays needed until the purge forgets those requests."""
+    409, and the old key stays needed until those requests reach their end (a week)."""
     payload = {"name": "Jeanne", "email": ADDRESSES[0], "message": "Bonjour"}
-    with clock.frozen(T0):
-        first = send("/v1/contact", payload, msg_id="msg_before_rotation")
+    now = clock.now()
+    first = send("/v1/contact", payload, msg_id="msg_before_rotation")
     old, new = secrets["INDEX_KEY"], new_index_key()
     rotating = app_with(database_url, secrets, INDEX_KEYS=f"{new},{old}")
-    with clock.frozen(T0), rotating.test_client() as client:
-        from support.signing import body_bytes, signed_headers
-
+    with rotating.test_client() as client:
         body = body_bytes(payload)
         again = client.post("/v1/contact", data=body, headers=signed_headers(
-            secrets["WEBHOOK_SECRET"], body, msg_id="msg_before_rotation", at=T0))
+            secrets["WEBHOOK_SECRET"], body, msg_id="msg_before_rotation", at=clock.now()))
     assert again.status_code == 201 and again.get_json() == first.get_json()
     with rotating.app_context():
         keys.rotate_index()
     with pytest.raises(ConfigError, match="replay"):
         app_with(database_url, secrets, INDEX_KEY=new)
+    with clock.frozen(now + timedelta(days=6)), pytest.raises(ConfigError, match="replay"):
+        app_with(database_url, secrets, INDEX_KEY=new)
+    # Past their end the requests are forgotten, purged or not: nothing needs the old key.
+    with clock.frozen(now + timedelta(days=8)):
+        app_with(database_url, secrets, INDEX_KEY=new)
+
+
+def test_a_refused_start_records_nothing(app, database_url, secrets, store_message):
+    """A start with a mistyped key is refused, and the right key still starts after it;
+    a key staged after the first and dropped again never blocks a start."""
+    fill(app, store_message)
+    for _ in range(2):
+        with pytest.raises(ConfigError):
+            app_with(database_url, secrets, DATA_KEYS=Fernet.generate_key().decode())
+        with pytest.raises(ConfigError):
+            app_with(database_url, secrets, INDEX_KEY=new_index_key())
+    app_with(database_url, secrets)
+    staged = Fernet.generate_key().decode()
+    app_with(database_url, secrets, DATA_KEYS=f"{secrets['DATA_KEYS']},{staged}")
+    app_with(database_url, secrets)
+    assert exported(app_with(database_url, secrets), ADDRESSES[1])
+
+
+def test_index_rotation_clears_the_index_of_a_record_without_address(app, database_url,
+                                                                     secrets, store_message):
+    """A client whose address was removed has no index, and a rotation does not stop on
+    it (its document opens fine: it holds no address)."""
+    fill(app, store_message)
+    with app.app_context():
+        client_id = db.session.scalar(select(Client.id))
+        clients.rectify(client_id, {"email": ""}, "cli:test")
+        db.session.commit()
+        assert db.session.get(Client, client_id).email_index is None
+        db.session.execute(text("UPDATE clients SET email_index = 'stale'"))
+        db.session.commit()
+    rotating = app_with(database_url, secrets,
+                        INDEX_KEYS=f"{new_index_key()},{secrets['INDEX_KEY']}")
     with rotating.app_context():
-        retention.purge(T0 + timedelta(days=8))
-    app_with(database_url, secrets, INDEX_KEY=new)  # starts: nothing needs the old key
+        assert keys.status().unmatched == 1
+        keys.rotate_index()
+        assert keys.status().unmatched == 0
+        assert db.session.get(Client, client_id).email_index is None
 
 
 def test_the_migration_records_the_configured_keys(tmp_path, secrets):
@@ -210,15 +248,24 @@ def test_keys_cli_reports_and_rotates(app, database_url, secrets, store_message)
         runner.invoke(args=["keys", "status"]).output)
 
 
-def test_other_commands_refuse_without_a_needed_key(app, database_url, secrets, store_message):
+def test_commands_refuse_without_a_needed_key_but_the_purge_runs(app, database_url, secrets,
+                                                                   store_message):
+    """Commands that would read what the missing key protects refuse; `keys` repairs;
+    the purge ends what has ended (a client's identity is replaced, never decrypted)."""
     fill(app, store_message)
     # As `flask` builds it: inside a command line, the keys are checked per command.
     with click.Context(click.Command("flask")):
         cli_app = app_with(database_url, secrets, DATA_KEYS=Fernet.generate_key().decode())
     runner = cli_app.test_cli_runner()
-    result = runner.invoke(args=["purge"])
+    result = runner.invoke(args=["sites", "list"])
     assert result.exit_code == 1 and "keys rotate-data" in result.output
     assert runner.invoke(args=["keys", "status"]).exit_code == 0
+    purged = runner.invoke(args=["purge", "--now", "2031-01-01T00:00:00Z"])
+    assert purged.exit_code == 0, purged.output
+    with cli_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ContactMessage).where(
+            ContactMessage.retention == "contact")) == 0
+        assert db.session.scalar(select(Client.anonymised_at)) is not None
 
 
 def test_a_value_no_key_opens_is_a_503_at_request_time_never_a_500(app, send, store_message):

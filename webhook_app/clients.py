@@ -61,6 +61,11 @@ def touch(client: Client, at: datetime) -> None:
     client.anonymise_at = policy.current()[policy.CLIENT].expires(client.last_activity_at)
 
 
+def index_of(address: str | None) -> str | None:
+    """The blind index of a client's address; None when the record holds none."""
+    return email_index(address) if address else None
+
+
 def for_message(message: ContactMessage, extra: dict[str, str]) -> Client:
     """The open client record of a message's author on its site, made from it if none.
 
@@ -88,7 +93,8 @@ def for_message(message: ContactMessage, extra: dict[str, str]) -> Client:
         )
         client = Client(
             site_id=message.site_id,
-            email_index=message.email_index,
+            # The client's own address (``extra`` may give another one), as rectify does.
+            email_index=index_of(fields.get("email")),
             personal={key: fields.get(key) for key in CLIENT_FIELDS},
             created_at=clock.now(),
             last_activity_at=message.received_at,
@@ -106,9 +112,8 @@ def rectify(client_id: str, changes: Mapping[str, str | None], actor: str) -> Cl
         raise ClientError("this client record is anonymised")
     cleaned = clean_fields(changes)
     client.personal = {**client.personal, **cleaned}
-    email = cleaned.get("email")
-    if email:
-        client.email_index = email_index(email)
+    if "email" in cleaned:
+        client.email_index = index_of(cleaned["email"])
     audit.record(
         "client.rectify", actor=actor, record_ids=[client.id], site_id=client.site_id,
         subject=client.email_index, detail="fields: " + ", ".join(sorted(cleaned)),

@@ -53,7 +53,7 @@ CHUNK = 2000
 MAX_PASSES = 5
 # Tables whose ``email_index`` is the blind index of ``personal["email"]``.
 INDEXED = (ContactMessage, Client)
-SETTING = {DATA: "GARDIEN_DATA_KEYS", INDEX: "GARDIEN_INDEX_KEYS"}
+SETTING = {DATA: "GARDIEN_DATA_KEYS", INDEX: "GARDIEN_INDEX_KEY(S)"}
 COMMAND = {DATA: "rotate-data", INDEX: "rotate-index"}
 
 
@@ -76,7 +76,11 @@ def record_configured(now: datetime) -> bool:
 
     The first key of each kind is what new values use: it is recorded as in use (again,
     if a rotation was undone), and any other key that was first until now as replaced.
-    Reads first and writes only a change, so starts and commands rarely take a write lock.
+    A key first seen in another place has made no value here (only the first key
+    encrypts and indexes): it is recorded as needed by none, so a key staged after the
+    first and dropped again never blocks a start. (Migration 0008, which cannot know
+    the history, records every key configured then as possibly needed.) Reads first and
+    writes only a change, so starts and commands rarely take a write lock.
     """
     recorded = {(r.kind, r.fingerprint): r for r in db.session.scalars(sa.select(KeyRecord))}
     changed = False
@@ -86,7 +90,8 @@ def record_configured(now: datetime) -> bool:
         if new:
             db.session.execute(_insert().values(
                 [{"kind": kind, "fingerprint": fp, "first_seen_at": now,
-                  "replaced_at": None if fp == prints[0] else now} for fp in new]
+                  "replaced_at": None if fp == prints[0] else now,
+                  "rotated_at": None if fp == prints[0] else now} for fp in new]
             ).on_conflict_do_nothing(index_elements=["kind", "fingerprint"]))  # fmt: skip
             changed = True
         for (record_kind, fp), record in recorded.items():
@@ -124,10 +129,13 @@ def needs() -> list[Need]:
             reason = "values" if record.kind == DATA else "blind indexes"
             found.append(Need(record.kind, record.fingerprint, reason))
         elif record.kind == INDEX and record.replaced_at is not None:
-            # Digests of requests stored before the key was replaced, kept for replays.
+            # Digests of requests stored before the key was replaced, kept for replays
+            # until their end (found by the expiry index: a week of requests at most).
             until = db.session.scalar(
-                sa.select(sa.func.max(IdempotencyKey.expires_at))
-                .where(IdempotencyKey.created_at < record.replaced_at)
+                sa.select(sa.func.max(IdempotencyKey.expires_at)).where(
+                    IdempotencyKey.expires_at > clock.now(),
+                    IdempotencyKey.created_at < record.replaced_at,
+                )
             )
             if until is not None:
                 found.append(Need(record.kind, record.fingerprint, "replay digests", until))
@@ -147,14 +155,19 @@ def explain(need: Need) -> str:
     if need.until is not None:
         return (f"{base} until {clock.format_rfc3339(need.until)} (requests sent before the "
                 f"rotation may be replayed until then): keep it after the new key until then")
+    if need.kind == INDEX:
+        return (f"{base}: run `flask --app webhook_app keys {COMMAND[INDEX]}`, which "
+                f"recomputes them from the stored addresses (it does not need that key)")
     return (f"{base}: put it back after the new key, run `flask --app webhook_app keys "
-            f"{COMMAND[need.kind]}`, then remove it")
+            f"{COMMAND[DATA]}`, then remove it")
 
 
 def check(app: Flask) -> None:
-    """Record the configured keys and refuse to run without a needed one.
+    """Refuse to run without a needed key; otherwise record the configured keys.
 
-    Raises :class:`~webhook_app.config.ConfigError`. Runs in the current app context
+    A refused configuration records nothing: a start with a mistyped key must not make
+    the right one look replaced. Raises :class:`~webhook_app.config.ConfigError`.
+    Runs in the current app context
     (a command's, whose transaction it commits first) or in one of its own (at start).
     Skipped before the first migration (no keyring yet) and, with a warning, when the
     database does not answer (``/healthz`` says so; the next start checks again).
@@ -179,10 +192,10 @@ def _check_here() -> list[Need]:
     try:
         # Before the first migration the keyring is missing: the query fails, as it does
         # when the database does not answer, and there is nothing to check either way.
-        if record_configured(clock.now()):
-            db.session.commit()
         lacking = missing()
-        db.session.commit()  # ends the read transaction
+        if not lacking:
+            record_configured(clock.now())
+        db.session.commit()  # the record, or only the end of the read transaction
         return lacking
     except (OperationalError, ProgrammingError):
         db.session.rollback()
@@ -284,7 +297,7 @@ def index_use(chunk: int = CHUNK) -> Use:
     use = Use()
     for _, rows in _indexed(chunk):
         for _, stored, address in rows:
-            candidates = email_indexes(address) if address else []
+            candidates = email_indexes(address) if isinstance(address, str) else []
             if stored in candidates:
                 use.by_key[current.index_fingerprints[candidates.index(stored)]] += 1
             else:
@@ -292,11 +305,16 @@ def index_use(chunk: int = CHUNK) -> Use:
     return use
 
 
-def _indexed(chunk: int) -> Iterator[tuple[sa.Table, list[tuple[str, str, str | None]]]]:
+UNREADABLE = object()
+
+
+def _indexed(chunk: int) -> Iterator[tuple[sa.Table, list[tuple[str, str, object]]]]:
     """Chunks of ``(id, stored blind index, address)`` of every indexed row, per table.
 
-    The address is None when the row's document cannot be decrypted (its data key is
-    missing): such a row counts as unmatched, and stops a rotation.
+    The address is None when the record holds none (a client whose address was
+    removed: its index is stale, and a rotation clears it), and :data:`UNREADABLE` when
+    the row's document cannot be decrypted (its data key is missing): such a row counts
+    as unmatched, and stops a rotation.
     """
     fernet = keys().fernet
     for model in INDEXED:
@@ -309,11 +327,11 @@ def _indexed(chunk: int) -> Iterator[tuple[sa.Table, list[tuple[str, str, str | 
                           for row_id, stored, token in rows]  # fmt: skip
 
 
-def _address(fernet, token: str) -> str | None:
+def _address(fernet, token: str) -> object:
     try:
-        return json.loads(fernet.decrypt(token.encode())).get("email")
+        return json.loads(fernet.decrypt(token.encode())).get("email") or None
     except InvalidToken:
-        return None
+        return UNREADABLE
 
 
 # ---------------------------------------------------------------------------- rotations
@@ -404,11 +422,13 @@ def rotate_index(chunk: int = CHUNK, progress: Progress | None = None) -> Rotati
     def one_pass() -> int:
         changed = unreadable = 0
         for table, rows in _indexed(chunk):
-            unreadable += sum(1 for _, _, address in rows if address is None)
+            unreadable += sum(1 for _, _, address in rows if address is UNREADABLE)
             updates = [
                 {"k_id": row_id, "o_index": stored, "n_index": fresh}
                 for row_id, stored, address in rows
-                if address and (fresh := email_index(address)) != stored
+                if address is not UNREADABLE
+                and (fresh := email_index(address) if isinstance(address, str) else None)
+                != stored
             ]
             if updates:
                 statement = (
