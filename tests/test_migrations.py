@@ -288,6 +288,22 @@ def test_the_redaction_migration_refuses_to_run_offline(empty_database_url, secr
     assert "run it online, not with --sql" in capfd.readouterr().err
 
 
+def test_0007_refuses_a_stored_secret_that_is_the_configured_one(empty_database_url, secrets,
+                                                                  capfd):
+    """Reproduced: `sites add sitec --secret <default's>` was accepted; such a database is
+    refused at the upgrade, naming the sites, not the secret."""
+    app = create_app({**secrets, "DATABASE_URL": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0005")
+        _store_secret(_add_site("sitec"), secrets["WEBHOOK_SECRET"])
+        db.session.commit()
+        with pytest.raises(SystemExit):
+            upgrade()
+        error = capfd.readouterr().err
+        assert "default and sitec" in error and secrets["WEBHOOK_SECRET"] not in error
+        db.engine.dispose()
+
+
 def test_0007_refuses_a_secret_shared_by_two_sites_without_naming_it(
     empty_database_url, secrets, capfd
 ):

@@ -90,9 +90,17 @@ def upgrade():
         .order_by(site_secrets.c.id)
     ).all():
         holders[_key_of(fernet.decrypt(token.encode()).decode())].append((secret_id, site_id))
+    # The configured secret (GARDIEN_WEBHOOK_SECRET) signs for the site default.
+    configured = _key_of(current_app.config['WEBHOOK_SECRET'])
+    default = next((site_id for site_id, slug in slugs.items() if slug == 'default'), None)
+
+    def signing_sites(key: bytes, held: list) -> set:
+        found = {site_id for _, site_id in held}
+        return found | {default} if key == configured and default is not None else found
+
     shared = sorted({
-        ' and '.join(sorted({slugs[site_id] for _, site_id in held}))
-        for held in holders.values() if len({site_id for _, site_id in held}) > 1
+        ' and '.join(sorted(slugs[site_id] for site_id in signing))
+        for key, held in holders.items() if len(signing := signing_sites(key, held)) > 1
     })
     if shared:
         raise RuntimeError(
