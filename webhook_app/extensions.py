@@ -8,6 +8,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import DeclarativeBase
 
@@ -46,6 +47,13 @@ if TYPE_CHECKING:
 
 else:
     Model = db.Model
+
+
+def upsert(model: type) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into ``model``'s table in the dialect of the database, which has
+    ``on_conflict_do_nothing`` and ``on_conflict_do_update`` (PostgreSQL and SQLite alike)."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
 
 
 def rowcount(result: Result[Any]) -> int:

@@ -35,14 +35,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from flask import Flask, current_app, has_app_context
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from . import audit, clock
 from .config import ConfigError
 from .crypto import DATA, INDEX, EncryptedText, email_index, email_indexes, keys
 from .errors import DomainError
-from .extensions import db
+from .extensions import db, upsert
 from .locks import exclusive
 from .models import Client, ContactMessage, IdempotencyKey, KeyRecord
 
@@ -88,7 +87,7 @@ def record_configured(now: datetime) -> bool:
         prints = configured(kind)
         new = [fp for fp in dict.fromkeys(prints) if (kind, fp) not in recorded]
         if new:
-            db.session.execute(_insert().values(
+            db.session.execute(upsert(KeyRecord).values(
                 [{"kind": kind, "fingerprint": fp, "first_seen_at": now,
                   "replaced_at": None if fp == prints[0] else now,
                   "rotated_at": None if fp == prints[0] else now} for fp in new]
@@ -104,11 +103,6 @@ def record_configured(now: datetime) -> bool:
                 record.replaced_at = now
                 changed = True
     return changed
-
-
-def _insert():
-    module = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    return module.insert(KeyRecord)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,10 @@ class Category:
         """The moment a record whose period started at ``start`` must be gone."""
         return start + self.duration
 
+    def cutoff(self, now: datetime) -> datetime:
+        """Records whose period started before this moment have ended at ``now``."""
+        return now - self.duration
+
 
 @dataclass(frozen=True)
 class Policy:

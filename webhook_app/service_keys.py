@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from . import clock
-from .extensions import db
+from .extensions import db, upsert
 from .models import ServiceKey
 
 
@@ -30,9 +29,8 @@ def get_or_create(name: str, make: Callable[[], str]) -> tuple[str, bool]:
     if stored is not None:
         return stored, False
     made = make()
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     db.session.execute(
-        dialect.insert(ServiceKey)
+        upsert(ServiceKey)
         .values(name=name, value=made, created_at=clock.now())
         .on_conflict_do_nothing(index_elements=[ServiceKey.name])
     )

@@ -23,16 +23,14 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy.dialects import postgresql, sqlite
 
-from webhook_app import clock
-from webhook_app.extensions import db
+from webhook_app import clock, policy
+from webhook_app.extensions import db, upsert
 from webhook_app.schemas import flatten
 
 from . import salts
 from .derive import Deriver, get_deriver
 from .models import VISITOR_HASH_CHARS, StatsDay, StatsEvent
-from .retention import purge_cutoff
 from .schemas import page_view
 
 # Clocks of WordPress hosts drift; a page view further ahead than this is an error.
@@ -65,7 +63,7 @@ def receive(site_id: int, page_views: list, now: datetime | None = None) -> dict
     # A page view as old as the retention period would be purged at once; and a day on
     # the purge's edge must never be marked changed, or it would be summed again from
     # the part of its raw events that is left.
-    earliest = purge_cutoff(now) + 2 * salts.ONE_DAY
+    earliest = policy.current()[policy.STATS_EVENT].cutoff(now) + 2 * salts.ONE_DAY
     latest = now + FUTURE_TOLERANCE
     rejected: list[dict] = []
     loaded: list[tuple[int, dict, datetime]] = []
@@ -129,7 +127,7 @@ def register_days(site_id: int, days: Iterable[date], now: datetime) -> None:
     closing = (now + CLOSING).date()
     connection = db.session.connection()
     for day in sorted(days):
-        statement = _upsert(connection.dialect.name).values(
+        statement = upsert(StatsDay).values(
             site_id=site_id, day=day, changes=1 if day < closing else 0
         )
         keys = [StatsDay.site_id, StatsDay.day]
@@ -142,7 +140,3 @@ def register_days(site_id: int, days: Iterable[date], now: datetime) -> None:
             statement = statement.on_conflict_do_nothing(index_elements=keys)
         connection.execute(statement)
 
-
-def _upsert(dialect: str):
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(StatsDay)

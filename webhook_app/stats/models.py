@@ -84,8 +84,9 @@ class StatsRollup(Model):
     """Visits and distinct visitors of one day for one value of one dimension.
 
     ``dimension`` is ``page``, ``country``, ``channel``, ``referrer`` or ``search``;
-    ``value`` is ``None`` only for an unknown country. Nothing here identifies anyone,
-    so rollups outlive the raw events.
+    ``value`` is ``None`` only for an unknown country. Kept after the raw events are
+    purged, for the ``stats_rollup`` period (a page or search may still carry what a
+    visitor typed).
     """
 
     __tablename__ = "stats_rollups"

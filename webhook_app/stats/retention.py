@@ -35,11 +35,6 @@ SALT_RULE = "stats_salt"
 DAY_RULE = "stats_day"
 
 
-def purge_cutoff(now: datetime) -> datetime:
-    """Page views that happened before this moment are past their period at ``now``."""
-    return now - policy.current()[policy.STATS_EVENT].duration
-
-
 def purge(
     now: datetime, dry_run: bool = False, chunk: int = 10_000, actor: str = "purge"
 ) -> dict[str, int]:
@@ -50,7 +45,7 @@ def purge(
     "stats_salt": m}``; with ``dry_run``, what a real run would delete, and nothing changes
     (not even the rollups). Each transaction of days is audited as ``actor``.
     """
-    cutoff = purge_cutoff(now)
+    cutoff = policy.current()[policy.STATS_EVENT].cutoff(now)
     first_kept = ended_before(now)
     if dry_run:
         return {

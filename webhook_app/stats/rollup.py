@@ -5,8 +5,10 @@ added up from batch to batch without keeping, for the whole day, the set of hash
 already seen. The raw events already are that set, so a day is summed from them in one
 pass once it is over: by ``flask stats rollup`` and, before anything is deleted, by the
 daily purge (:mod:`webhook_app.stats.retention`). The rollups hold counts by day and
-page, country, channel, referrer host or search terms, and nothing that identifies
-anyone, so they outlive the raw events and the numbers stay the same after a purge.
+page, country, channel, referrer host or search terms (redacted: no address, phone or
+long number), so the numbers stay the same once the raw events are purged; they have a
+period of their own, ``stats_rollup``, since a page or a search may still carry what a
+visitor typed.
 
 Which days need summing is kept in ``stats_days``: ingest bumps ``changes`` when late
 page views land on a day that is over, and a rollup records the ``changes`` it saw
@@ -75,7 +77,7 @@ def _in_day(site_id: int, day: date) -> tuple:
 def ended_before(now: datetime) -> date:
     """Days before this one are past the ``stats_rollup`` period at ``now``: the last
     visit of each is (a day's last moment ends its period)."""
-    return (now - policy.current()[policy.STATS_ROLLUP].duration).date()
+    return policy.current()[policy.STATS_ROLLUP].cutoff(now).date()
 
 
 def rollup(now: datetime | None = None, day: date | None = None) -> int:
