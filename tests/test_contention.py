@@ -250,14 +250,24 @@ def test_the_purge_waits_longer_than_a_request(quick_service):
     assert purge.returncode == 0, err
 
 
+def open_files(pid: int) -> set[str]:
+    """The paths a process has open now (a descriptor closed while read is skipped)."""
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            found.add(str(fd.readlink()))
+        except FileNotFoundError:
+            continue  # closed between the listing and the reading
+    return found
+
+
 def purge_is_waiting(purge: subprocess.Popen, url: str) -> bool:
     """Whether the purge process is at the lock: SQLite, it has the database file open (its
     first write follows at once); PostgreSQL, a session of its database waits for a lock."""
     assert purge.poll() is None, purge.communicate()
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
-        fds = Path(f"/proc/{purge.pid}/fd")
-        return any(str(fd.readlink()) == path for fd in fds.iterdir() if fd.is_symlink())
+        return path in open_files(purge.pid)
     name = url.rsplit("/", 1)[1]
     admin = url.rsplit("/", 1)[0].replace("postgresql+psycopg", "postgresql") + "/postgres"
     with psycopg.connect(admin) as connection:
