@@ -12,7 +12,7 @@ TEST_PACKAGES := postgresql wrk php-cli php-mysql php-curl php-xml php-mbstring 
 
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench openapi system-packages clean
+.PHONY: run test lint bench openapi translations system-packages clean
 
 ## Make the virtualenv (installing Debian's venv module first when root and missing).
 $(BIN)/python:
@@ -40,6 +40,7 @@ system-packages:
 run: $(INSTALLED)
 	umask 077 && $(BIN)/python -m webhook_app.instance && \
 	  $(BIN)/flask --app webhook_app db upgrade && \
+	  $(BIN)/flask --app webhook_app managers setup-link && \
 	  exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py
 
 ## Install what is missing, lint, and run every suite (exit non-zero on any failure).
@@ -58,6 +59,10 @@ lint: $(INSTALLED)
 ## Rewrite schemas/ from the marshmallow schemas.
 openapi: $(INSTALLED)
 	$(BIN)/python -m webhook_app.openapi
+
+## Extract the dashboard's strings, merge them into the French catalogue, compile it.
+translations: $(INSTALLED)
+	$(BIN)/python scripts/translations.py
 
 ## Benchmarks (not tests): prints a table.
 bench: system-packages $(INSTALLED)

@@ -48,7 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """
     import click
 
-    from . import api, cli, config, crypto, errors, keys, logs, ratelimit, timeouts
+    from . import api, cli, config, crypto, dashboard, errors, keys, logs, ratelimit, timeouts
     from .extensions import db, init_sqlite, migrate
     from .sessions import CookieSessions
     from .stats import api as stats_api
@@ -68,6 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(api.health)
     app.register_blueprint(stats_api.bp)
+    dashboard.init_app(app, api_blueprints=(api.bp, api.health, stats_api.bp))
     cli.init_app(app)
     app.cli.add_command(stats_cli.stats_group)
     if click.get_current_context(silent=True) is None:

@@ -20,7 +20,18 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import audit, clients, clock, keys, legal_hold, messages, retention, sites, verify_bundle
+from . import (
+    audit,
+    clients,
+    clock,
+    keys,
+    legal_hold,
+    managers,
+    messages,
+    retention,
+    sites,
+    verify_bundle,
+)
 from .config import ConfigError, webhook_key
 from .errors import DomainError
 from .extensions import db
@@ -79,7 +90,7 @@ def gardien_command(name: str, check_keys: bool = True, **kwargs) -> Callable:
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     for command in (sites_group, messages_group, clients_group, purge_command,
-                    legal_hold_group, keys_group):
+                    legal_hold_group, keys_group, managers_group):
         app.cli.add_command(command)
 
 
@@ -464,3 +475,70 @@ def _progress() -> keys.Progress:
             click.echo(f"{table}: {seen[table]} rows read", err=True)
 
     return report
+
+
+@click.group("managers", cls=GardienGroup)
+def managers_group() -> None:
+    """The people who use the dashboard: add, list, disable, reset."""
+
+
+def _link(kind: str, token: str) -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/{kind}/{token}"
+
+
+@managers_group.command("add")
+@click.argument("email")
+def managers_add(email: str) -> str:
+    """Add a manager and print their invitation link (one use, one hour)."""
+    managers.add(email, audit.cli_actor())
+    token = managers.link_token(email, managers.INVITE)
+    return (f"manager added; send them this invitation link (one use, valid one hour):\n"
+            f"{_link('reset', token)}")
+
+
+@managers_group.command("list")
+def managers_list() -> str:
+    """List managers: number, state, second factor, last sign-in (addresses shown)."""
+    lines = []
+    for manager in managers.listing():
+        state = ("disabled" if manager.disabled_at else
+                 "invited" if manager.password_hash is None else "active")
+        second = "2FA" if manager.totp_secret else "-"
+        last = clock.format_rfc3339(manager.last_login_at) if manager.last_login_at else "never"
+        lines.append(f"{manager.id}\t{manager.email}\t{state}\t{second}\t{last}")
+    return "\n".join(lines) or "no manager yet: `make run` prints the setup link"
+
+
+@managers_group.command("disable")
+@click.argument("email")
+def managers_disable(email: str) -> str:
+    """Disable a manager: their sessions end at their next request."""
+    managers.disable(email, audit.cli_actor())
+    return "manager disabled; their sessions and links no longer work"
+
+
+@managers_group.command("enable")
+@click.argument("email")
+def managers_enable(email: str) -> str:
+    """Let a disabled manager in again."""
+    managers.enable(email, audit.cli_actor())
+    return "manager enabled"
+
+
+@managers_group.command("reset")
+@click.argument("email")
+def managers_reset(email: str) -> str:
+    """Print a password reset link for a manager (one use, one hour)."""
+    token = managers.link_token(email, managers.RESET)
+    return f"password reset link (one use, valid one hour):\n{_link('reset', token)}"
+
+
+@managers_group.command("setup-link")
+def managers_setup_link() -> str:
+    """While no manager exists, print the link that sets up the first one."""
+    token = managers.setup_token()
+    if token is None:
+        return ""
+    return ("Open this link to set up the first manager of the dashboard (valid one hour; "
+            f"`flask --app webhook_app managers setup-link` makes a new one):\n\n"
+            f"    {_link('setup', token)}\n")

@@ -54,11 +54,21 @@ DEFAULTS = {
     # longer (webhook_app/timeouts.py).
     "DB_TIMEOUT_SECONDS": 5,
     "CLI_DB_TIMEOUT_SECONDS": 60,
+    # Where managers reach the dashboard: the links the command line prints start here.
+    "BASE_URL": "http://127.0.0.1:8000",
+    # A dashboard session ends after this long without a request, or this long after
+    # sign-in, whichever comes first (on the service clock).
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 12,
+    # Sign-in attempts per account (by blind index) and per client address (in memory).
+    "LOGIN_LIMIT_ACCOUNT": "5 per 15 minutes",
+    "LOGIN_LIMIT_CLIENT": "30 per 15 minutes",
+    "SESSION_COOKIE_SAMESITE": "Lax",
 }
 # Environment variables are read as text; these settings are numbers.
 INTEGER_SETTINGS = (
     "SIGNATURE_TOLERANCE_SECONDS", "SITE_CACHE_SECONDS", "DB_TIMEOUT_SECONDS",
-    "CLI_DB_TIMEOUT_SECONDS", "STATS_DIGIT_RUN",
+    "CLI_DB_TIMEOUT_SECONDS", "STATS_DIGIT_RUN", "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS",
 )
 # Waits of zero would mean "for ever" to PostgreSQL and "not at all" to SQLite.
 POSITIVE_SETTINGS = ("DB_TIMEOUT_SECONDS", "CLI_DB_TIMEOUT_SECONDS")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -343,3 +343,27 @@ class KeyRecord(Model):
     replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When a rotation found no stored value left that needs this key.
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Manager(Model):
+    """Someone of the company who runs the privacy side in the dashboard.
+
+    The address is personal data like any other: encrypted, found by its blind index.
+    ``session_epoch`` goes up when the password changes, a reset or setup link is used, or
+    the account is disabled: every session and link made before then stops working.
+    """
+
+    __tablename__ = "managers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email_index: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(EncryptedText)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    # The last time step whose code was accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    language: Mapped[str | None] = mapped_column(String(5))
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

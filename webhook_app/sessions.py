@@ -8,7 +8,7 @@ about 5 % of the cost of a contact submission. A request with a session cookie, 
 
 from __future__ import annotations
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 
 
@@ -24,7 +24,24 @@ class CookieSessions(SecureCookieSessionInterface):
             return self.session_class()
         return super().open_session(app, request)
 
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """``Secure`` (sent over HTTPS only) except on the loopback, where ``make run``
+        serves plain HTTP to the manager's own browser."""
+        return app.config["SESSION_COOKIE_SECURE"] or not is_loopback(request.host)
+
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        if not session and not session.modified and not session.accessed:
+        # An empty, unchanged session needs no cookie and no ``Vary: Cookie``, even when
+        # something looked into it (Flask-Login does on every response): the signed API
+        # never has one, and dashboard pages are never cached (``no-store``).
+        if not session and not session.modified:
             return
         super().save_session(app, session, response)
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a ``Host`` header (with or without port) names this machine's loopback."""
+    name = host.rsplit("]", 1)[0].lstrip("[") if host.startswith("[") else host.split(":")[0]
+    return name in LOOPBACK_HOSTS

@@ -1,0 +1,198 @@
+"""Signing in and out, first setup, invitation and reset links, the manager's account."""
+
+from __future__ import annotations
+
+import segno
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+
+from webhook_app import managers
+from webhook_app.addresses import normalise_email
+from webhook_app.crypto import email_index
+from webhook_app.extensions import db
+
+from .blueprint import back_to as _back_to
+from .blueprint import bp, done, limiter, page, sign_in, sign_out, signed_in_manager
+from .forms import CodeForm, ConfirmForm, PasswordForm, SetupForm, SignInForm
+
+# The pending sign-in of a manager who still has to give their code.
+PENDING = "pending_manager"
+
+
+def _account_key() -> str:
+    """The sign-in limit per account: the blind index of the address typed."""
+    typed = request.form.get("email", "")
+    return "account:" + email_index(normalise_email(typed)[:254])
+
+
+def _client_key() -> str:
+    """The sign-in limit per client: its address, in this worker's memory only."""
+    return "client:" + (request.remote_addr or "")
+
+
+def _account_limit() -> str:
+    return current_app.config["LOGIN_LIMIT_ACCOUNT"]
+
+
+def _client_limit() -> str:
+    return current_app.config["LOGIN_LIMIT_CLIENT"]
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many(error: RateLimitExceeded) -> ResponseReturnValue:
+    """The same answer whether the address exists or not: it reveals nothing."""
+    return page("message.html", title=_("Too many attempts"),
+                text=_("Too many attempts to sign in. Try again in a few minutes.")), 429
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(error: CSRFError) -> tuple[str, int]:
+    """A form sent without its token (or with an old one): refused, said plainly."""
+    return page("message.html", title=_("The form has expired"),
+                text=_("For your safety, this form can no longer be sent. Go back, reload "
+                       "the page and try again.")), 400
+
+
+@bp.get("/login")
+def login() -> ResponseReturnValue:
+    """The sign-in page."""
+    return page("login.html", form=SignInForm(), next=request.args.get("next"))
+
+
+@bp.post("/login")
+@limiter.limit(_account_limit, key_func=_account_key)
+@limiter.limit(_client_limit, key_func=_client_key)
+def login_post() -> ResponseReturnValue:
+    """Check address and password; then the code, if the manager has a second factor."""
+    form = SignInForm()
+    next_page = request.args.get("next")
+    if form.validate_on_submit():
+        manager = managers.authenticate(form.email.data or "", form.password.data or "")
+        if manager is not None and manager.totp_secret is None:
+            sign_in(manager)
+            db.session.commit()
+            return _back_to(next_page)
+        if manager is not None:
+            db.session.commit()  # a rehashed password
+            session[PENDING] = [manager.id, manager.session_epoch]
+            return redirect(url_for("dashboard.login_code", next=next_page))
+        flash(_("This address and password do not match an active account."), "error")
+    return page("login.html", form=form, next=next_page), 401
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_client_limit, key_func=_client_key, methods=["POST"])
+def login_code() -> ResponseReturnValue:
+    """The second step of signing in: a code of the authenticator app."""
+    pending = session.get(PENDING) or [0, None]
+    manager = managers.get(pending[0])
+    if manager is None or manager.session_epoch != pending[1] or manager.disabled_at:
+        session.pop(PENDING, None)
+        return redirect(url_for("dashboard.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if managers.verify_totp(manager, form.code.data or ""):
+            sign_in(manager)
+            db.session.commit()
+            return _back_to(request.args.get("next"))
+        db.session.rollback()
+        flash(_("This code does not match. Wait for the next one and try again."), "error")
+    return page("code.html", form=form, next=request.args.get("next"))
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """End the session."""
+    if ConfirmForm().validate_on_submit():
+        sign_out()
+    return redirect(url_for("dashboard.login"))
+
+
+@bp.route("/setup/<token>", methods=["GET", "POST"])
+def setup(token: str) -> ResponseReturnValue:
+    """The first manager's page: address and password, from the link `make run` printed."""
+    return _use_link(token, SetupForm(), expected=managers.SETUP)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> ResponseReturnValue:
+    """An invitation or a password reset: the manager chooses their password."""
+    return _use_link(token, PasswordForm(), expected=None)
+
+
+def _use_link(token: str, form: PasswordForm, expected: str | None) -> ResponseReturnValue:
+    try:
+        purpose, _manager = managers.read_token(token)
+    except managers.ManagerError:
+        return page("link_expired.html"), 410
+    if expected is not None and purpose != expected:
+        abort(404)
+    if expected is None and purpose == managers.SETUP:
+        abort(404)
+    if form.validate_on_submit():
+        address = form.email.data if isinstance(form, SetupForm) else None
+        try:
+            manager = managers.redeem(token, form.password.data or "", address)
+        except managers.ManagerError as error:
+            db.session.rollback()
+            flash(_(str(error)), "error")
+        else:
+            sign_out()
+            sign_in(manager)
+            db.session.commit()
+            flash(_("Your password is set. Welcome."), "success")
+            return redirect(url_for("dashboard.overview"))
+    return page("password.html", form=form, purpose=purpose)
+
+
+@bp.post("/language")
+def language() -> ResponseReturnValue:
+    """Switch the dashboard's language (remembered per manager)."""
+    chosen = request.form.get("language")
+    if ConfirmForm().validate_on_submit() and chosen in managers.LANGUAGES:
+        session["language"] = chosen
+        if _signed_in():
+            done(lambda: managers.set_language(signed_in_manager(), chosen))
+    return _back_to(request.form.get("back"))
+
+
+def _signed_in() -> bool:
+    from flask_login import current_user
+
+    return bool(current_user.is_authenticated)
+
+
+@bp.get("/account")
+def account() -> str:
+    """The manager's own account: language, second factor."""
+    manager = signed_in_manager()
+    secret, qr = None, None
+    if not manager.totp_secret:
+        # Shown on this page until confirmed; kept only once a code proves the app has it.
+        secret = session.setdefault("totp_new", managers.new_totp_secret())
+        qr = segno.make(managers.totp_uri(manager, secret), error="m").svg_data_uri(scale=4)
+    return page("account.html", manager=manager, secret=secret, qr=qr, form=CodeForm(),
+                confirm=ConfirmForm())
+
+
+@bp.post("/account/totp")
+def totp_on() -> ResponseReturnValue:
+    """Turn the second factor on with a code of the new secret."""
+    form = CodeForm()
+    secret = session.get("totp_new")
+    if form.validate_on_submit() and secret:
+        if done(lambda: managers.enable_totp(signed_in_manager(), secret, form.code.data or ""),
+                _("Two-step sign-in is on.")):
+            session.pop("totp_new", None)
+    return redirect(url_for("dashboard.account"))
+
+
+@bp.post("/account/totp/off")
+def totp_off() -> ResponseReturnValue:
+    """Turn the second factor off."""
+    if ConfirmForm().validate_on_submit():
+        done(lambda: managers.disable_totp(signed_in_manager()), _("Two-step sign-in is off."))
+    return redirect(url_for("dashboard.account"))
