@@ -337,3 +337,13 @@ def test_a_site_removed_while_a_worker_still_knows_it_gets_401(app, send, secret
         for path, body in (("/v1/contact", contact()), ("/v1/stats/events", page_views(T0))):
             answer = send(path, body, site="shop", secret=shop_secret)
             assert (answer.status_code, answer.get_json()["error"]) == (401, "unauthorized")
+
+
+def test_last_deliveries_come_from_the_idempotency_keys(app, send):
+    at = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    with app.app_context():
+        assert sites.last_deliveries() == {}
+    with clock.frozen(at):
+        send("/v1/contact", {"name": "J", "email": "j@example.fr", "message": "m"})
+    with app.app_context():
+        assert sites.last_deliveries() == {1: at}

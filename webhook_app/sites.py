@@ -215,6 +215,20 @@ def listing() -> list[Listed]:
     return rows
 
 
+def last_deliveries() -> dict[int, datetime]:
+    """When each site last delivered something (a message, page views, a privacy call).
+
+    Read from the idempotency keys, which every signed POST leaves and which last a week
+    (``idempotency_key`` in the policy): nothing is written on the hot path for it, and a
+    site absent from the answer has delivered nothing for that long.
+    """
+    rows = db.session.execute(
+        select(IdempotencyKey.site_id, func.max(IdempotencyKey.created_at))
+        .group_by(IdempotencyKey.site_id)
+    )
+    return {site_id: clock.as_utc(last) for site_id, last in rows if last is not None}
+
+
 def disable(slug: str, actor: str) -> Site:
     """Stop accepting a site's requests (answered as for an unknown site); keep its data."""
     site = get(slug)
