@@ -66,14 +66,20 @@ def period_label(period: str, language: str) -> str:
 
 def published(policy: Policy, language: str) -> dict:
     """The ``GET /v1/policy`` document in ``language`` (``fr`` or ``en``)."""
+    categories = entries(policy, language)
+    return {"language": language, "categories": categories, "html": _table(categories, language)}
+
+
+def entries(policy: Policy, language: str, *, unpublished: bool = False) -> list[dict]:
+    """The notice's lines, one per category, in ``language``; with ``unpublished`` the
+    categories the public notice leaves out too (the dashboard shows every rule)."""
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}")
-    categories = [
+    return [
         _category(category, language)
         for category in policy.categories.values()
-        if category.published
+        if category.published or unpublished
     ]
-    return {"language": language, "categories": categories, "html": _table(categories, language)}
 
 
 def _category(category: Category, language: str) -> dict:

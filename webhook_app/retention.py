@@ -130,11 +130,26 @@ def purge(now: datetime, *, dry_run: bool = False, chunk: int = 2000) -> dict[st
         if dry_run:
             db.session.rollback()
         else:
-            summary = " ".join(f"{name}={count}" for name, count in counts.items())
-            audit.record(PURGE_RUN, actor=ACTOR, count=sum(counts.values()), detail=summary)
+            audit.record(PURGE_RUN, actor=ACTOR, count=sum(counts.values()),
+                         detail=summary(counts))
             db.session.commit()
             empty_sqlite_log()
         return counts
+
+
+def summary(counts: dict[str, int]) -> str:
+    """The detail of a ``purge.run`` audit entry: ``contact=3 legal_hold=0 …``."""
+    return " ".join(f"{name}={count}" for name, count in counts.items())
+
+
+def read_summary(detail: str | None) -> dict[str, int]:
+    """The counts per rule a ``purge.run`` entry recorded (see :func:`summary`)."""
+    counts = {}
+    for part in (detail or "").split():
+        name, _, count = part.partition("=")
+        if count.isdigit():
+            counts[name] = int(count)
+    return counts
 
 
 def _run(rule: Rule, now: datetime, chunk: int) -> int:

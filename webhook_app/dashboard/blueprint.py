@@ -54,8 +54,9 @@ limiter = Limiter(key_func=lambda: "", storage_uri="gardien-clock://", default_l
 LANGUAGES = managers.LANGUAGES
 # Each language's name in itself, for the switch.
 LANGUAGE_NAMES = (("fr", "Français"), ("en", "English"))
-# The main navigation: (endpoint, label), in the order the parts register.
+# The main navigation: (endpoint, label), sorted by each part's order key (see in_nav).
 NAV: list[tuple[str, Any]] = []
+_NAV_ORDER: dict[str, int] = {}
 # Endpoints an anonymous visitor may reach.
 PUBLIC = {"dashboard.login", "dashboard.login_post", "dashboard.login_code", "dashboard.setup",
           "dashboard.reset", "dashboard.language", "dashboard.static"}
@@ -171,9 +172,13 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
 
 
-def in_nav(endpoint: str, label: Any) -> None:
-    """Put a part of the dashboard in the main navigation."""
+def in_nav(endpoint: str, label: Any, order: int = 100) -> None:
+    """Put a part of the dashboard in the main navigation, at ``order`` (smaller first;
+    equal orders keep the order of registration): the menu does not depend on the order
+    in which the parts' modules happen to be imported."""
+    _NAV_ORDER[endpoint] = order
     NAV.append((endpoint, label))
+    NAV.sort(key=lambda item: _NAV_ORDER[item[0]])
 
 
 @bp.context_processor
