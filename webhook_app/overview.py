@@ -45,6 +45,7 @@ class Kept:
     category: str
     count: int
     parts: dict[str, int] = field(default_factory=dict)
+    counts_days: bool = False  # the count is of days of a site, not of single records
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ def kept(categories: list[str]) -> list[Kept]:
         policy.CLIENT: _clients,
         policy.INVOICE: lambda: Kept(policy.INVOICE, _count(Invoice)),
         policy.STATS_EVENT: lambda: Kept(policy.STATS_EVENT, _count(StatsEvent)),
-        policy.STATS_ROLLUP: lambda: Kept(policy.STATS_ROLLUP, _count(StatsDay)),
+        policy.STATS_ROLLUP: lambda: Kept(policy.STATS_ROLLUP, _count(StatsDay), counts_days=True),
         policy.IDEMPOTENCY_KEY: lambda: Kept(policy.IDEMPOTENCY_KEY, _count(IdempotencyKey)),
         policy.AUDIT: lambda: Kept(policy.AUDIT, _count(AuditEntry)),
     }
