@@ -84,6 +84,24 @@ def get(client_id: str) -> Client:
     return get_or_fail(Client, client_id, ClientError("no such client"))
 
 
+def read(client_id: str, actor: str) -> Client:
+    """The client with this id, its reading audited as an access to personal data."""
+    client = get(client_id)
+    audit.record("client.read", actor=actor, record_ids=[client.id], site_id=client.site_id,
+                 subject=client.email_index)
+    return client
+
+
+def correspondence(client: Client) -> list[tuple[str, datetime, str | None]]:
+    """The messages attached to a client: id, receipt and form (nothing decrypted)."""
+    rows = db.session.execute(
+        db.select(ContactMessage.id, ContactMessage.received_at, ContactMessage.form)
+        .where(ContactMessage.client_id == client.id)
+        .order_by(ContactMessage.received_at)
+    )
+    return [(message_id, clock.as_utc(at), form) for message_id, at, form in rows]
+
+
 def touch(client: Client, at: datetime) -> None:
     """Record activity at ``at``: the anonymisation date moves with the last activity."""
     if client.anonymised_at is not None:
