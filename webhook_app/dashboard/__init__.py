@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import auth, clients, overview  # noqa: F401  (their views register on the blueprint)
+from . import auth, clients, overview, sites  # noqa: F401  (their views register on the blueprint)
 from .blueprint import babel, bp, csrf, limiter, local_time, login_manager, select_locale
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
