@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from webhook_app import clients, clock, messages
+from webhook_app import clients, clock, messages, retention
 from webhook_app.extensions import db
-from webhook_app.models import AuditEntry, ContactMessage
+from webhook_app.models import AuditEntry, Client, ContactMessage
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
@@ -24,6 +24,88 @@ def test_siret_is_checked_by_its_checksum(siret, valid):
     else:
         with pytest.raises(clients.ClientError):
             clients.clean_fields({"siret": siret})
+
+
+@pytest.mark.parametrize(
+    ("typed", "cents"),
+    [("1234.50", 123450), ("1234,50", 123450), ("1 234,50", 123450), ("1\u00a0234,5", 123450),
+     ("1\u202f234 567", 123456700), ("80", 8000), ("0,05", 5), (" 12.3 ", 1230)],
+)
+def test_amounts_are_typed_in_euros(typed, cents):
+    assert clients.cents(typed) == cents
+
+
+@pytest.mark.parametrize("typed", ["", "-5", "12.345", "1.234,50", "12 34", "1e3", "douze",
+                                   "99999999999"])
+def test_amounts_that_are_not_one_are_refused(typed):
+    with pytest.raises(clients.ClientError):
+        clients.cents(typed)
+
+
+def test_days_are_typed_as_iso_dates():
+    assert clients.day("2026-06-01") == datetime(2026, 6, 1, tzinfo=UTC)
+    for typed in ("01/06/2026", "2026-13-01", "", "2026-06-01T10:00"):
+        with pytest.raises(clients.ClientError):
+            clients.day(typed)
+
+
+def test_a_client_entered_by_hand_is_audited_and_anonymised_by_the_purge_rule(app):
+    with app.app_context(), clock.frozen(T0):
+        client = clients.add("default", {"name": "Atelier Martin", "email": "a@example.fr",
+                                         "siret": "73282932000074"}, "manager:1")
+        db.session.commit()
+        with pytest.raises(clients.ClientError, match="already has a client"):
+            clients.add("default", {"name": "Autre", "email": "A@example.fr"}, "manager:1")
+        db.session.rollback()
+        with pytest.raises(clients.ClientError, match="SIRET"):
+            clients.add("default", {"name": "Autre", "siret": "73282932000075"}, "manager:1")
+        db.session.rollback()
+        shown = clients.anonymisation(client, "en")
+        assert shown.on == T0.replace(year=2029) == clock.as_utc(client.anonymise_at)
+        assert (shown.period, shown.last_activity) == ("3 years", T0)
+        assert "last activity" in shown.starts
+        assert "dernière activité" in clients.anonymisation(client, "fr").starts
+        entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "client.add"))
+        assert entry.actor == "manager:1" and entry.record_ids == [client.id]
+        assert "Atelier" not in str(entry.detail) and entry.subject == client.email_index
+        client_id = client.id
+    with app.app_context(), clock.frozen(shown.on - timedelta(seconds=1)):
+        retention.purge(clock.now())
+        assert db.session.get(Client, client_id).anonymised_at is None
+    with app.app_context(), clock.frozen(shown.on):
+        retention.purge(clock.now())
+        client = db.session.get(Client, client_id)
+        assert client.anonymised_at is not None and clients.anonymisation(client, "en") is None
+
+
+def test_quotes_invoices_payments_and_reminders_are_audited_and_corrected(app, store_message):
+    with app.app_context(), clock.frozen(T0):
+        client = messages.attach_to_client(store_message(at=T0), "cli:test")
+        quote = clients.add_quote(client.id, "D-1", T0, 100, "sent", actor="manager:1")
+        invoice = clients.add_invoice(client.id, "F-1", T0, 100, actor="manager:1")
+        later = T0 + timedelta(days=40)
+        clients.edit_quote(quote.id, " D-2 ", later, 250, "accepted", actor="manager:1")
+        clients.edit_invoice(invoice.id, "F-2", later, 250, actor="manager:1")
+        clients.record_payment(invoice.id, later, "card", actor="manager:1")
+        clients.record_reminder(invoice.id, later, actor="manager:1")
+        clients.correct_reminders(invoice.id, 3, T0, actor="manager:1")
+        with pytest.raises(clients.ClientError):
+            clients.correct_reminders(invoice.id, 2, None, actor="manager:1")
+        with pytest.raises(clients.ClientError):
+            clients.edit_quote(quote.id, "", later, 250, "sent", actor="manager:1")
+        with pytest.raises(clients.ClientError):
+            clients.edit_invoice(invoice.id, "F-3", later, -1, actor="manager:1")
+        db.session.commit()
+        assert (quote.number, quote.amount_cents, quote.status) == ("D-2", 250, "accepted")
+        assert invoice.expires_at == later.replace(year=2046)
+        assert (invoice.reminders_sent, clock.as_utc(invoice.last_reminder_on)) == (3, T0)
+        assert clock.as_utc(client.anonymise_at) == later.replace(year=2029)
+        actions = db.session.scalars(
+            db.select(AuditEntry.action).where(AuditEntry.actor == "manager:1")
+            .order_by(AuditEntry.id)
+        ).all()
+        assert actions == ["quote.add", "invoice.add", "quote.edit", "invoice.edit",
+                           "invoice.payment", "invoice.reminder", "invoice.reminders"]
 
 
 def test_conversion_attaches_later_messages_of_the_same_person(app, store_message):
@@ -86,6 +168,11 @@ def test_command_lines(app, runner, store_message, tmp_path):
     assert "Paul Durand" in shown and "73282932000074" in shown and "1200.50" in shown
     assert "paid 2026-07-01 (transfer)" in shown and "kept until 2046-06-15" in shown
     assert "anonymised on: 2029-07-01" in shown
+    assert "unless there is new activity" in run("clients", "add", "default", "--field",
+                                                  "name=Atelier Martin")
+    failed = runner.invoke(args=["clients", "add-quote", client_id, "--number", "D-8", "--date",
+                                 "2026-06-01", "--amount", "12,345"])
+    assert failed.exit_code != 0 and "amount" in failed.output
     failed = runner.invoke(args=["clients", "rectify", client_id, "--field", "siret=123"])
     assert failed.exit_code != 0 and "SIRET" in failed.output
     failed = runner.invoke(args=["messages", "flag", "no-such-id", "--reason", "x"])

@@ -71,9 +71,9 @@ def test_export_groups_client_quotes_invoices_and_hold(app, store_message):
         converted = store_message(EMAIL, at=T0)
         held = store_message(EMAIL, at=T0)
         client = messages.attach_to_client(converted, "test", {"siret": "73282932000074"})
-        clients.add_quote(client.id, "D-1", T0, 12050, "accepted")
-        invoice = clients.add_invoice(client.id, "F-1", T0, 12050)
-        clients.record_payment(invoice.id, T0, "transfer")
+        clients.add_quote(client.id, "D-1", T0, 12050, "accepted", actor="cli:test")
+        invoice = clients.add_invoice(client.id, "F-1", T0, 12050, actor="cli:test")
+        clients.record_payment(invoice.id, T0, "transfer", actor="cli:test")
         messages.hold(held, "menaces", "test")
         answer = privacy.export_page(1, EMAIL, 1, actor="test")
     groups = [item["group_id"] for item in answer["data"]]
@@ -126,7 +126,7 @@ def test_erase_keeps_and_explains_legal_holds_and_invoices(app, store_message):
         converted = store_message(EMAIL)
         messages.hold(held, "menaces", "test")
         client = messages.attach_to_client(converted, "test")
-        clients.add_invoice(client.id, "F-1", T0, 5000)
+        clients.add_invoice(client.id, "F-1", T0, 5000, actor="cli:test")
         first = privacy.erase_page(1, EMAIL, 1, actor="site:default")
         assert db.session.get(ContactMessage, plain) is None
         assert db.session.get(ContactMessage, converted) is None

@@ -59,8 +59,9 @@ def test_client_is_anonymised_three_years_after_last_activity(app, store_message
     with app.app_context(), clock.frozen(T0):
         message = store_message(at=T0)
         client = messages.attach_to_client(message, "cli:test", {"role": "gérante"})
-        invoice = clients.add_invoice(client.id, "F-2026-1", T0 + timedelta(days=30), 90000)
-        clients.record_payment(invoice.id, T0 + timedelta(days=60), "transfer")
+        invoice = clients.add_invoice(client.id, "F-2026-1", T0 + timedelta(days=30), 90000,
+                                      actor="cli:test")
+        clients.record_payment(invoice.id, T0 + timedelta(days=60), "transfer", actor="cli:test")
         client_id, invoice_id = client.id, invoice.id
         db.session.commit()
     with app.app_context():

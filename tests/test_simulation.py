@@ -127,12 +127,12 @@ def act(model: Model, action: tuple, at: datetime, day: int, plan) -> None:
             return
         client = db.session.get(Client, target)
         if kind == "quote":
-            clients.add_quote(target, f"D-{day}", at, 10000, "sent")
+            clients.add_quote(target, f"D-{day}", at, 10000, "sent", actor="cli:test")
         elif kind == "invoice":
-            invoice = clients.add_invoice(target, f"F-{day}", at, 10000)
+            invoice = clients.add_invoice(target, f"F-{day}", at, 10000, actor="cli:test")
             modelled.invoices[invoice.id] = at
         elif client.invoices:
-            clients.record_payment(client.invoices[-1].id, at, "transfer")
+            clients.record_payment(client.invoices[-1].id, at, "transfer", actor="cli:test")
         modelled.last_activity = max(modelled.last_activity, at)
     elif kind == "erase":
         page = 1

@@ -70,8 +70,8 @@ def populate(app, send, site: str | None, secret: str | None) -> None:
         with app.app_context():
             messages.hold(ids[0], "menaces", "cli:test")
             client = messages.attach_to_client(ids[1], "cli:test")
-            clients.add_quote(client.id, "D-1", T0, 12050, "sent")
-            clients.add_invoice(client.id, "F-1", T0, 12050)
+            clients.add_quote(client.id, "D-1", T0, 12050, "sent", actor="cli:test")
+            clients.add_invoice(client.id, "F-1", T0, 12050, actor="cli:test")
             db.session.commit()
     with app.app_context():
         rollup(T0 + timedelta(days=2))

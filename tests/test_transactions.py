@@ -41,11 +41,15 @@ def test_no_domain_function_commits(app, store_message, tmp_path, monkeypatch):
         for step in steps:
             step()
         client_id = messages.get(converted).client_id
-        quote = clients.add_quote(client_id, "D-1", T0, 100, "sent")
-        invoice = clients.add_invoice(client_id, "F-1", T0, 100)
-        clients.record_payment(invoice.id, T0, "transfer")
-        clients.record_reminder(invoice.id, T0)
+        quote = clients.add_quote(client_id, "D-1", T0, 100, "sent", actor="cli:test")
+        invoice = clients.add_invoice(client_id, "F-1", T0, 100, actor="cli:test")
+        clients.record_payment(invoice.id, T0, "transfer", actor="cli:test")
+        clients.record_reminder(invoice.id, T0, actor="cli:test")
+        clients.edit_quote(quote.id, "D-2", T0, 200, "accepted", actor="cli:test")
+        clients.edit_invoice(invoice.id, "F-2", T0, 200, actor="cli:test")
+        clients.correct_reminders(invoice.id, 0, None, actor="cli:test")
         clients.rectify(client_id, {"role": "gérante"}, "cli:test")
+        clients.add("atelier", {"name": "Atelier Martin"}, "cli:test")
         assert quote.id and invoice.id  # flushed, so the caller can name them
         sites.rotate("atelier")
         sites.remove_secret("atelier", sites.fingerprint(secret)[:12])

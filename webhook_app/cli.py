@@ -13,7 +13,6 @@ import functools
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
@@ -209,9 +208,9 @@ def _date(value: str) -> datetime:
 
 def _cents(value: str) -> int:
     try:
-        return int((Decimal(value.replace(",", ".")) * 100).to_integral_value())
-    except InvalidOperation:
-        raise click.BadParameter("expected an amount such as 120.50") from None
+        return clients.cents(value)
+    except clients.ClientError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @click.group("messages", cls=GardienGroup)
@@ -291,6 +290,18 @@ def clients_show(client_id: str) -> str:
     return "\n".join(lines)
 
 
+@clients_group.command("add")
+@click.argument("site")
+@click.option("--field", "fields", multiple=True, required=True, metavar="NAME=VALUE",
+              help=f"One of {', '.join(clients.CLIENT_FIELDS)}; repeatable; name is required.")
+def clients_add(site: str, fields: tuple[str, ...]) -> str:
+    """Enter a client record by hand for a site (the SIRET number is checked)."""
+    client = clients.add(site, _pairs(fields), audit.cli_actor())
+    assert client.anonymise_at is not None, "an open client record has an anonymisation date"
+    return (f"client {client.id}; anonymised on "
+            f"{clock.format_rfc3339(client.anonymise_at)} unless there is new activity")
+
+
 @clients_group.command("rectify")
 @click.argument("client_id")
 @click.option("--field", "fields", multiple=True, required=True, metavar="NAME=VALUE",
@@ -309,7 +320,8 @@ def clients_rectify(client_id: str, fields: tuple[str, ...]) -> str:
 @click.option("--status", default="sent", type=click.Choice(clients.QUOTE_STATUSES))
 def clients_add_quote(client_id, number, issued_on, amount, status) -> str:
     """Add a quote to a client (counts as activity)."""
-    quote = clients.add_quote(client_id, number, issued_on, amount, status)
+    quote = clients.add_quote(client_id, number, issued_on, amount, status,
+                              actor=audit.cli_actor())
     return f"quote {quote.id} added"
 
 
@@ -320,7 +332,7 @@ def clients_add_quote(client_id, number, issued_on, amount, status) -> str:
 @click.option("--amount", required=True, type=_cents, help="In euros, e.g. 120.50.")
 def clients_add_invoice(client_id, number, issued_on, amount) -> str:
     """Add an invoice to a client (counts as activity; kept for the invoice period)."""
-    invoice = clients.add_invoice(client_id, number, issued_on, amount)
+    invoice = clients.add_invoice(client_id, number, issued_on, amount, actor=audit.cli_actor())
     return f"invoice {invoice.id} added; kept until {invoice.expires_at.date()}"
 
 
@@ -330,7 +342,7 @@ def clients_add_invoice(client_id, number, issued_on, amount) -> str:
 @click.option("--method", required=True, type=click.Choice(clients.PAYMENT_METHODS))
 def clients_add_payment(invoice_id, paid_on, method) -> str:
     """Record the payment of an invoice (counts as activity)."""
-    clients.record_payment(invoice_id, paid_on, method)
+    clients.record_payment(invoice_id, paid_on, method, actor=audit.cli_actor())
     return f"invoice {invoice_id} paid"
 
 
@@ -339,7 +351,7 @@ def clients_add_payment(invoice_id, paid_on, method) -> str:
 @click.option("--date", "sent_on", required=True, type=_date)
 def clients_add_reminder(invoice_id, sent_on) -> str:
     """Count a payment reminder sent for an invoice."""
-    invoice = clients.record_reminder(invoice_id, sent_on)
+    invoice = clients.record_reminder(invoice_id, sent_on, actor=audit.cli_actor())
     return f"invoice {invoice_id}: {invoice.reminders_sent} reminder(s)"
 
 

@@ -54,6 +54,8 @@ SITE_CACHE = "gardien.site_registry"
 FINGERPRINT_KEY = "sites.fingerprint"
 # Characters of a fingerprint shown by `sites list` and accepted by `remove-secret`.
 SHOWN_FINGERPRINT = 12
+# How the listing marks the fingerprint of default's configured secret (not removable).
+CONFIGURED = "(config)"
 
 
 class SiteError(DomainError):
@@ -79,11 +81,13 @@ class Registry:
 
 @dataclass(frozen=True)
 class Listed:
-    """A site as ``sites list`` shows it: slug, state, fingerprints of its secrets."""
+    """A site as ``sites list`` shows it: slug, state, fingerprints of its secrets (and its
+    id, which :func:`last_deliveries` answers by)."""
 
     slug: str
     enabled: bool
     fingerprints: list[str]
+    id: int
 
 
 def site_keys(slug: str) -> SiteKeys | None:
@@ -210,8 +214,8 @@ def listing() -> list[Listed]:
         prints = [entry.fingerprint[:SHOWN_FINGERPRINT] for entry in site.secrets]
         if site.slug == DEFAULT_SITE:
             configured = fingerprint(current_app.config["WEBHOOK_SECRET"])
-            prints.insert(0, configured[:SHOWN_FINGERPRINT] + "(config)")
-        rows.append(Listed(site.slug, site.disabled_at is None, prints))
+            prints.insert(0, configured[:SHOWN_FINGERPRINT] + CONFIGURED)
+        rows.append(Listed(site.slug, site.disabled_at is None, prints, site.id))
     return rows
 
 

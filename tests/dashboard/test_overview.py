@@ -65,7 +65,7 @@ def test_counts_per_category_are_the_database_s(app, client, send, make_manager,
             messages.hold(ids[0], "contenu illicite", "cli:test")
             messages.hold(ids[1], "contenu illicite", "cli:test")
             client_record = messages.attach_to_client(ids[2], "cli:test")
-            clients.add_invoice(client_record.id, "F-1", T0, 12_000)
+            clients.add_invoice(client_record.id, "F-1", T0, 12_000, actor="cli:test")
             other = messages.attach_to_client(ids[3], "cli:test")
             retention.anonymise([other], T0)
             db.session.commit()

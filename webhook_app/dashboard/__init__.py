@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import audit, auth, overview, policy  # noqa: F401  (their views register on the blueprint)
+from . import audit, auth, clients, overview, policy, sites  # noqa: F401  (views register)
 from .blueprint import babel, bp, csrf, limiter, local_time, login_manager, select_locale
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
