@@ -70,7 +70,8 @@ OVERFLOW_JS = """() => {
   const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
     (el.classList.length ? '.' + [...el.classList].join('.') : '');
   const wide = [...document.body.querySelectorAll('*')]
-    .filter((el) => el.getBoundingClientRect().right > width + 1 && !scrolls(el))
+    .filter((el) => (el.getBoundingClientRect().right > width + 1
+                     || el.scrollWidth > el.clientWidth + 1) && !scrolls(el))
     .map(name);
   return {scrollWidth: document.scrollingElement.scrollWidth, innerWidth: width,
           culprits: [...new Set(wide)].slice(0, 6)};
@@ -207,7 +208,11 @@ class Pages:
         where = f"{path} ({self._language()})"
         if response is not None and (response.status != status if status is not None
                                      else response.status >= 500):
+            # Not the page expected: say so once, without the problems that follow from it.
             self.problems.append(f"{where}: status {response.status}, expected {status}")
+            self._console.clear()
+            self.visited.setdefault(path, self.endpoint(path))
+            return
         if response is not None:
             for header, expected in REQUIRED_HEADERS.items():
                 if expected not in (response.headers.get(header) or ""):
@@ -221,13 +226,16 @@ class Pages:
         if self.run_axe:
             self._axe(where)
         if self.screenshots:
-            self.page.screenshot(path=str(self.folder / f"{stem}-desktop.png"), full_page=True)
+            self.page.screenshot(path=str(self.folder / f"{stem}-desktop.png"), full_page=True,
+                                 caret="initial")
         self._phone(where, stem)
         for extra in self.extra_checks:
             extra(self, path, response)
         for line, url in self._console:
             # The browser logs an answer other than 2xx as an error: expected ones are not.
-            expected = status != 200 and url == self.page.url and f"status of {status} (" in line
+            answered = response.status if response is not None else status
+            expected = (answered != 200 and url == self.page.url
+                        and f"status of {answered} (" in line)
             if not expected:
                 self.problems.append(f"{where}: {line}")
         self._console.clear()
@@ -256,7 +264,8 @@ class Pages:
                     f"scrolling wrapper: {found['culprits']}"
                 )
             if self.screenshots:
-                self.page.screenshot(path=str(self.folder / f"{stem}-phone.png"), full_page=True)
+                self.page.screenshot(path=str(self.folder / f"{stem}-phone.png"), full_page=True,
+                                 caret="initial")
         finally:
             self.page.set_viewport_size(DESKTOP)
 
@@ -311,7 +320,7 @@ class Pages:
                     queue.append(link)
 
     def switch_language(self, name: str) -> None:
-        """Press the language switch button (``Français``, ``English``)."""
+        """Press the language switch button (``Français``, ``English``) of this page."""
         self.page.get_by_role("button", name=name, exact=True).click()
         self.page.wait_for_load_state("load")
 

@@ -46,6 +46,7 @@ def test_every_page(browser, axe_source, seeded, request):
     crawled = [path for path in pages.visited if path not in anonymous]
     assert "/" in crawled and "/account" in crawled, crawled
 
+    pages.page.goto(seeded.origin + "/")
     pages.switch_language("Français")
     assert pages.page.evaluate("document.documentElement.lang") == "fr"
     for path in crawled:
