@@ -12,13 +12,14 @@ from pathlib import Path
 import pyotp
 import pytest
 from flask import Flask
-from harness import AXE, CHROMIUM, CHROMIUM_ARGS, app_of, require_tools
 from playwright.sync_api import Browser, sync_playwright
 from support.gardien import GardienService, start_gardien
 from support.postgres import free_port
 
 from webhook_app import clock, managers
 from webhook_app.extensions import db
+
+from .harness import AXE, CHROMIUM, CHROMIUM_ARGS, app_of, require_tools
 
 PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)
@@ -99,7 +100,7 @@ def seeded(tmp_path_factory) -> Iterator[Seeded]:
     """One service for the crawl and the XSS test, holding messages, statistics, privacy
     requests and a client whose every free-text field carries an attack
     (payloads.store)."""
-    from payloads import store
+    from .payloads import store
 
     service = serve(tmp_path_factory.mktemp("gardien-browser"))
     try:

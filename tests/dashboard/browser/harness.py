@@ -113,7 +113,9 @@ def new_context(browser: Browser, **options) -> BrowserContext:
     """A context as a manager's browser: English by default, the pages' real CSP."""
     options.setdefault("locale", "en-GB")
     options.setdefault("viewport", DESKTOP)
-    return browser.new_context(**options)
+    context = browser.new_context(**options)
+    context.set_default_timeout(10_000)  # a missing button fails in 10 s, not 30
+    return context
 
 
 def same_origin_path(url: str, origin: str) -> str | None:

@@ -10,10 +10,11 @@ the test (:data:`ELSEWHERE` names the few reached another way).
 from __future__ import annotations
 
 import pytest
-from harness import Pages, new_context, output_folder, sign_in
 
 from webhook_app import managers
 from webhook_app.extensions import db
+
+from .harness import Pages, new_context, output_folder, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

@@ -17,9 +17,10 @@ import re
 from urllib.parse import quote
 
 import pytest
-from harness import Pages, new_context, output_folder, sign_in
-from payloads import PAYLOADS, TRAP_JS, text_problems
 from playwright.sync_api import Response
+
+from .harness import Pages, new_context, output_folder, sign_in
+from .payloads import PAYLOADS, TRAP_JS, text_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

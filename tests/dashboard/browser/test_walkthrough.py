@@ -8,7 +8,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from harness import (
+
+from .harness import (
     Pages,
     app_of,
     new_context,
