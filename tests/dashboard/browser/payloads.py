@@ -98,7 +98,7 @@ def submission(marker: str, payload: str) -> dict:
     return {
         "form": payload[:100],
         "name": payload[:200],
-        "email": f"{marker}.o'hara@example.fr",
+        "email": f"o'hara+{marker[3:]}@example.fr",
         "company": payload[:200],
         "message": f"{payload}\nSecond line: {payload}",
         "page": f"https://example.fr/contact/?q={payload}",
@@ -128,19 +128,19 @@ def store(service: GardienService, app: Flask) -> dict:
     for marker, payload in PAYLOADS.items():
         events.append({
             "ts": now.isoformat().replace("+00:00", "Z"),
-            "url": f"https://example.fr/{marker}/{payload}/?s={payload}",
-            "referrer": f"https://{marker}.example.org/{payload}",
+            "url": f"https://example.fr/{payload}/?s={payload}",
+            "referrer": f"https://ref-{marker[3:]}.example.org/{payload}",
             "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
             "ip": "203.0.113.7",
         })
         events.append({"ts": events[-1]["ts"], "url": f"https://example.fr/search/{payload}/",
-                       "referrer": f'https://x"><img src=x onerror=window.__xss=1>{marker}/'})
+                       "referrer": 'https://x"><img src=x onerror=window.__xss=1>.example/'})
     answer = service.signed("POST", "/v1/stats/events", {"events": events})
     assert answer.status_code == 202, answer.text
     stored["stats"] = answer.json()
 
     # Privacy requests from WordPress, for an address that has a message.
-    asker = "xss02.o'hara@example.fr"
+    asker = "o'hara+02@example.fr"
     for call in ("export", "erase"):
         answer = service.signed("POST", f"/v1/privacy/{call}", {"email": asker, "page": 1})
         assert answer.status_code == 200, answer.text
@@ -163,22 +163,29 @@ def store(service: GardienService, app: Flask) -> dict:
 
 
 def text_problems(text: str, strict: bool) -> list[str]:
-    """Where the page's text shows a marker, the payload must follow literally. With
-    ``strict`` (a detail page) it must be whole; otherwise it may end shortened (…)."""
+    """Where the page's text shows a marker, the payload must follow literally, or a
+    shortened copy ending with an ellipsis, or its URL-encoded form (inert as well). With
+    ``strict`` (the page of one record) each payload shown must also appear whole once."""
     problems = []
     if EVALUATED in text:
         problems.append(f"a template evaluated a payload: {EVALUATED!r} is shown")
+    shown_markers = set()
     for found in MARKER.finditer(text):
         payload = PAYLOADS.get(found.group())
         if payload is None:
             continue
+        shown_markers.add(found.group())
         shown = text[found.start():found.start() + len(payload)]
         if shown == payload:
             continue
         same = next((i for i, (a, b) in enumerate(zip(shown, payload, strict=False))
                      if a != b), len(shown))
         rest = text[found.start() + same:]
-        if not strict and same > len(found.group()) and rest[:1] in ("…", ".", ""):
+        shortened = same > len(found.group()) and rest[:1] in ("…", ".", "")
+        if shortened or re.match(r"%[0-9A-Fa-f]{2}", rest):
             continue
         problems.append(f"payload {found.group()} not shown as text: {shown!r}")
+    if strict:
+        problems.extend(f"payload {marker} never shown whole: {PAYLOADS[marker]!r}"
+                        for marker in sorted(shown_markers) if PAYLOADS[marker] not in text)
     return problems
