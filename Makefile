@@ -6,9 +6,13 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 # Debian packages the test suite needs (PostgreSQL for storage tests, WordPress stack for
-# the plugin, Chromium for pages, wrk for benchmarks).
+# the plugin, Chromium for pages, npm for axe-core, wrk for benchmarks). A nodejs package
+# that bundles npm (NodeSource's) stands for the npm package.
 TEST_PACKAGES := postgresql wrk php-cli php-mysql php-curl php-xml php-mbstring php-zip \
-	mariadb-server wordpress phpunit php-codesniffer chromium gettext
+	mariadb-server wordpress phpunit php-codesniffer chromium gettext nodejs npm
+# axe-core for the dashboard's browser tests, exactly as package-lock.json pins it.
+BROWSER_TESTS := tests/dashboard/browser
+AXE := $(BROWSER_TESTS)/node_modules/.package-lock.json
 
 PYTEST_ARGS ?=
 
@@ -28,7 +32,8 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 	touch $@
 
 system-packages:
-	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || \
+	  { [ $$p = npm ] && command -v npm >/dev/null; } || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages:" $$missing; \
@@ -43,8 +48,14 @@ run: $(INSTALLED)
 	  $(BIN)/flask --app webhook_app managers setup-link && \
 	  exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py
 
+## axe-core from the npm registry, checked against the lock's integrity hashes; again
+## whenever the lock changes.
+$(AXE): $(BROWSER_TESTS)/package-lock.json $(BROWSER_TESTS)/package.json | system-packages
+	npm ci --prefix $(BROWSER_TESTS) --ignore-scripts --no-audit --no-fund
+	touch $@
+
 ## Install what is missing, lint, and run every suite (exit non-zero on any failure).
-test: system-packages $(INSTALLED) lint
+test: system-packages $(INSTALLED) $(AXE) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## ruff and mypy (webhook_app/, configured in pyproject.toml) for Python; php -l and phpcs
@@ -69,4 +80,4 @@ bench: system-packages $(INSTALLED)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-output $(BROWSER_TESTS)/node_modules

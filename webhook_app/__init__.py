@@ -54,7 +54,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .stats import api as stats_api
     from .stats import cli as stats_cli
 
-    app = Flask(__name__, instance_path=config.instance_path(), instance_relative_config=True)
+    # No app-wide static route: it would shadow the dashboard's /static/ (the only one).
+    app = Flask(__name__, instance_path=config.instance_path(), instance_relative_config=True,
+                static_folder=None)
     config.load(app, test_config)
     app.session_interface = CookieSessions()
     logs.init_app(app)
