@@ -152,10 +152,11 @@ def store(service: GardienService, app: Flask) -> dict:
     with app.app_context():
         messages.hold(ids["xss03"], PAYLOADS["xss03"], actor)
         client = messages.attach_to_client(ids["xss01"], actor)
-        clients.add_quote(client.id, PAYLOADS["xss08"], now, 45_000, clients.QUOTE_STATUSES[0])
-        invoice = clients.add_invoice(client.id, PAYLOADS["xss09"], now, 12_300)
-        clients.record_payment(invoice.id, now, clients.PAYMENT_METHODS[0])
-        clients.record_reminder(invoice.id, now - timedelta(days=1))
+        clients.add_quote(client.id, PAYLOADS["xss08"], now, 45_000, clients.QUOTE_STATUSES[0],
+                          actor=actor)
+        invoice = clients.add_invoice(client.id, PAYLOADS["xss09"], now, 12_300, actor=actor)
+        clients.record_payment(invoice.id, now, clients.PAYMENT_METHODS[0], actor=actor)
+        clients.record_reminder(invoice.id, now - timedelta(days=1), actor=actor)
         stored["client"] = client.id
         db.session.commit()
         db.session.remove()
