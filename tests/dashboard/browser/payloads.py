@@ -15,7 +15,7 @@ from datetime import timedelta
 from flask import Flask
 from support.gardien import GardienService
 
-from webhook_app import clients, clock, messages
+from webhook_app import clients, clock, messages, sites
 from webhook_app.extensions import db
 
 JS_LINK = "javascript:window.__xss=1"
@@ -158,6 +158,7 @@ def store(service: GardienService, app: Flask) -> dict:
         clients.record_payment(invoice.id, now, clients.PAYMENT_METHODS[0], actor=actor)
         clients.record_reminder(invoice.id, now - timedelta(days=1), actor=actor)
         stored["client"] = client.id
+        sites.add("boutique")  # a second site: one that can be removed
         db.session.commit()
         db.session.remove()
     return stored

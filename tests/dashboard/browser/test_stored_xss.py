@@ -43,7 +43,7 @@ GET_FORMS_JS = """(payload) => [...document.forms]
         data.set(el.name, payload);
       }
     }
-    const url = new URL(form.action);
+    const url = new URL(form.getAttribute('action') || '', document.baseURI);  // a field may be named "action"
     url.search = new URLSearchParams(data).toString();
     return url.href;
   })"""
