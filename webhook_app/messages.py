@@ -1,7 +1,8 @@
 """A contact message's lifecycle, in one place.
 
 received ─▶ (held ⇄ released) ─▶ deleted at ``expires_at`` by the purge
-    │                              or at once by an erasure (unless held)
+    │                              or at once by an erasure (unless held):
+    │                              the person's (privacy), or this one (erase_one)
     └─▶ attached to a client ─▶ goes when the client record is anonymised
 
 Every change of state sets ``retention`` (the policy category the message follows) and
@@ -76,6 +77,13 @@ def accepted(message: dict) -> dict:
 def get(message_id: str) -> ContactMessage:
     """The message with this id, or :class:`MessageError`."""
     return get_or_fail(ContactMessage, message_id, MessageError("no such message"))
+
+
+def read(message_id: str, actor: str) -> ContactMessage:
+    """A message, to be shown decrypted to ``actor``: an access, audited."""
+    message = get(message_id)
+    _audit("message.read", message, actor)
+    return message
 
 
 def hold(message_id: str, reason: str, actor: str) -> ContactMessage:
@@ -165,6 +173,20 @@ def erase(message_ids: list[str]) -> None:
     """Delete these messages at once (an erasure; the caller audits it)."""
     if message_ids:
         db.session.execute(delete(ContactMessage).where(ContactMessage.id.in_(message_ids)))
+
+
+def erase_one(message_id: str, actor: str) -> None:
+    """Delete one message at once (its author asked, or it should not have been kept).
+
+    The same exemptions as an erasure: not a held message, nor a client's correspondence.
+    """
+    message = get(message_id)
+    if message.legal_hold_at is not None:
+        raise MessageError("this message is under legal hold; lift the hold first")
+    if message.client_id is not None:
+        raise MessageError("this message belongs to a client record")
+    _audit("message.erase", message, actor)
+    erase([message.id])
 
 
 def end_with_clients(client_ids: list[str]) -> None:
