@@ -12,8 +12,10 @@ deletes rows at ``expires_at`` (the ``privacy_request`` period of the policy).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import defer
 
 from . import audit, clock, policy
 from .addresses import normalise_email
@@ -89,6 +91,26 @@ def forget(site_id: int, indexes: Sequence[str]) -> None:
     )
     for row in rows:
         row.personal = None
+
+
+def listing(
+    site_id: int | None = None, kind: str | None = None, subjects: Sequence[str] = (),
+    after: tuple[datetime, int] | None = None, size: int = 50,
+) -> list[PrivacyRequest]:
+    """Up to ``size`` request records, newest first, older than ``after`` (keyset
+    pagination on ``(started_at, id)``). The address is not loaded, so not decrypted:
+    reading it raises."""
+    query = select(PrivacyRequest).options(defer(PrivacyRequest.personal, raiseload=True))
+    if site_id is not None:
+        query = query.where(PrivacyRequest.site_id == site_id)
+    if kind is not None:
+        query = query.where(PrivacyRequest.kind == kind)
+    if subjects:
+        query = query.where(PrivacyRequest.email_index.in_(subjects))
+    if after is not None:
+        query = query.where(tuple_(PrivacyRequest.started_at, PrivacyRequest.id) < after)
+    query = query.order_by(PrivacyRequest.started_at.desc(), PrivacyRequest.id.desc())
+    return list(db.session.scalars(query.limit(size)))
 
 
 def get(request_id: int) -> PrivacyRequest:

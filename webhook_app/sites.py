@@ -216,6 +216,12 @@ def listing() -> list[Listed]:
     return rows
 
 
+def slugs() -> dict[int, str]:
+    """Each site's slug by id, enabled or not (what the dashboard's lists show)."""
+    return {site_id: slug for site_id, slug in
+            db.session.execute(select(Site.id, Site.slug).order_by(Site.slug))}
+
+
 def last_deliveries() -> dict[int, datetime]:
     """When each site last delivered something (a message, page views, a privacy call).
 

@@ -13,7 +13,12 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import auth, overview  # noqa: F401  (their views register on the blueprint)
+from . import (  # noqa: F401  (their views register on the blueprint)
+    auth,
+    messages,  # noqa: F401  (messages, before clients in the navigation)
+    overview,
+    requests,  # noqa: F401  (privacy requests, after clients)
+)
 from .blueprint import babel, bp, csrf, limiter, local_time, login_manager, select_locale
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
