@@ -272,3 +272,13 @@ def test_key_rotations_cover_request_records(app, database_url, secrets, send):
     assert export.email_index == fresh != erased_index
     assert erasure.email_index == erased_index, "no address to recompute it from: kept"
     assert privacy_requests.KINDS == ("export", "erase")
+
+
+def test_a_replayed_erasure_adds_nothing_a_replayed_export_is_recorded(app, send):
+    with clock.frozen(T0):
+        for _ in range(2):
+            send("/v1/privacy/erase", {"email": EMAIL, "page": 1}, msg_id="msg_erase")
+            send("/v1/privacy/export", {"email": EMAIL, "page": 1}, msg_id="msg_export")
+    kinds = [row.kind for row in requests_of(app)]
+    assert kinds.count("erase") == 1, "the first answer is replayed: nothing runs again"
+    assert kinds.count("export") == 2, "the export is answered again: a disclosure"
