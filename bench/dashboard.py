@@ -18,6 +18,7 @@ import json
 import os
 import random
 import re
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -85,6 +86,7 @@ def main() -> None:
                 results[name].append(_measure(browser, server.url, path))
     finally:
         server.stop()
+        shutil.rmtree(work, ignore_errors=True)  # about 1.3 GB
 
     baseline = statistics.median(p50 for p50, _ in results["GET /login (baseline, a template)"])
     rows = []
