@@ -282,3 +282,17 @@ def test_a_replayed_erasure_adds_nothing_a_replayed_export_is_recorded(app, send
     kinds = [row.kind for row in requests_of(app)]
     assert kinds.count("erase") == 1, "the first answer is replayed: nothing runs again"
     assert kinds.count("export") == 2, "the export is answered again: a disclosure"
+
+
+def test_requests_come_in_keyset_pages_of_fifty(app, manager, send):
+    with clock.frozen(T0):  # all at the same instant: the id breaks the tie
+        for number in range(55):
+            send("/v1/privacy/export", {"email": f"p{number}@example.fr", "page": 1})
+    first = manager.get("/requests").get_data(as_text=True)
+    ids = [int(found) for found in ROW.findall(first)]
+    more = re.search(r'href="([^"]+)" rel="next"', first)
+    assert len(ids) == 50 and ids == sorted(ids, reverse=True) and more
+    rest = [int(found) for found in ROW.findall(
+        manager.get(html.unescape(more.group(1))).get_data(as_text=True))]
+    assert len(rest) == 5 and set(ids).isdisjoint(rest)
+    assert sorted(ids + rest) == [row.id for row in requests_of(app)]
