@@ -17,7 +17,8 @@ TRANSLATIONS = ROOT / "webhook_app" / "translations"
 POT = TRANSLATIONS / "messages.pot"
 # Refusals of the domain, shown on the dashboard's pages.
 KEYWORDS = ["_l", "lazy_gettext", "ManagerError", "ClientError", "MessageError",
-            "SiteError", "LegalHoldError", "PrivacyError", "DomainError"]
+            "SiteError", "LegalHoldError", "PrivacyError", "PrivacyRequestError",
+            "DomainError"]
 
 
 def pybabel(*args: str) -> None:

@@ -320,3 +320,22 @@ def test_0007_refuses_a_secret_shared_by_two_sites_without_naming_it(
         assert "shop and sitec" in error and shared not in error
         assert "service_keys" not in inspect(db.engine).get_table_names(), "nothing changed"
         db.engine.dispose()
+
+
+def test_0010_adds_the_request_records_and_list_indexes_and_goes_back(empty_database_url,
+                                                                      secrets):
+    app = create_app({**secrets, "DATABASE_URL": empty_database_url})
+    list_indexes = {"ix_contact_messages_received", "ix_contact_messages_site_received",
+                    "ix_contact_messages_held"}
+    with app.app_context():
+        upgrade()
+        inspector = inspect(db.engine)
+        assert "privacy_requests" in inspector.get_table_names()
+        assert list_indexes <= {i["name"] for i in inspector.get_indexes("contact_messages")}
+        downgrade(revision="0009")
+        inspector = inspect(db.engine)
+        assert "privacy_requests" not in inspector.get_table_names()
+        assert not list_indexes & {i["name"] for i in inspector.get_indexes("contact_messages")}
+        upgrade()
+        assert "privacy_requests" in inspect(db.engine).get_table_names()
+        db.engine.dispose()

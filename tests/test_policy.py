@@ -10,6 +10,7 @@ import pytest
 
 from webhook_app import clients, clock, create_app, messages, notice, policy, privacy
 from webhook_app.extensions import db
+from webhook_app.models import PrivacyRequest
 from webhook_app.stats.rollup import ended_before
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +87,10 @@ at_end = "delete"
 period = "P6Y"
 starts = "event"
 at_end = "delete"
+[categories.privacy_request]
+period = "P2Y"
+starts = "request"
+at_end = "delete"
 """
 
 
@@ -115,6 +120,8 @@ def test_every_period_comes_from_the_policy_file(tmp_path, database_url, secrets
         assert invoice.expires_at == T0.replace(year=2037)
         erased = privacy.erase_page(1, "j@example.fr", 1, actor="test")
         assert ended_before(T0) == date(2024, 11, 30)
+        request = db.session.scalar(db.select(PrivacyRequest))
+        assert request.expires_at == T0.replace(year=2028)
         db.engine.dispose()
     # The erasure's explanation states the policy's invoice period, not a written one.
     assert any("choisi 11 ans" in line for line in erased["messages"]), erased["messages"]
@@ -141,9 +148,10 @@ def test_no_period_is_written_in_the_code():
 
 
 @pytest.mark.parametrize("key", ["contact", "legal_hold", "client", "invoice", "stats_event",
-                                 "stats_rollup", "idempotency_key", "audit"])
+                                 "stats_rollup", "idempotency_key", "audit",
+                                 "privacy_request"])
 def test_seed_periods(key):
     expected = {"contact": "P1Y", "legal_hold": "P5Y", "client": "P3Y", "invoice": "P20Y",
                 "stats_event": "P25M", "stats_rollup": "P25M", "idempotency_key": "P7D",
-                "audit": "P5Y"}
+                "audit": "P5Y", "privacy_request": "P3Y"}
     assert policy.load()[key].period == expected[key]

@@ -23,6 +23,7 @@ from webhook_app.models import (
     ContactMessage,
     IdempotencyKey,
     Invoice,
+    PrivacyRequest,
     Quote,
     Site,
     SiteSecret,
@@ -37,6 +38,7 @@ KINDS = {
     "quotes": Quote, "invoices": Invoice, "messages": ContactMessage, "clients": Client,
     "stats_events": StatsEvent, "stats_rollups": StatsRollup, "stats_days": StatsDay,
     "idempotency_keys": IdempotencyKey, "secrets": SiteSecret,
+    "privacy_requests": PrivacyRequest,
 }
 
 
@@ -60,13 +62,16 @@ def add_site(app, slug: str) -> str:
 
 def populate(app, send, site: str | None, secret: str | None) -> None:
     """What a site holds after a few days of use: messages (one held, one a client's with a
-    quote and an invoice), page views rolled up, idempotency keys, secrets."""
+    quote and an invoice), page views rolled up, an export's record, idempotency keys,
+    secrets."""
     with clock.frozen(T0):
         ids = [send("/v1/contact", contact(f"message {n}"), site=site, secret=secret)
                .get_json()["id"] for n in range(3)]
         for _ in range(2):
             assert send("/v1/stats/events", page_views(T0), site=site,
                         secret=secret).status_code == 202
+        assert send("/v1/privacy/export", {"email": EMAIL, "page": 1}, site=site,
+                    secret=secret).status_code == 200
         with app.app_context():
             messages.hold(ids[0], "menaces", "cli:test")
             client = messages.attach_to_client(ids[1], "cli:test")

@@ -215,7 +215,7 @@ def _cents(value: str) -> int:
 
 @click.group("messages", cls=GardienGroup)
 def messages_group() -> None:
-    """Legal holds, conversion to clients, and corrections of contact messages."""
+    """Legal holds, conversion to clients, corrections and erasure of contact messages."""
 
 
 @messages_group.command("flag")
@@ -258,6 +258,17 @@ def messages_rectify(message_id: str, fields: tuple[str, ...]) -> str:
     """Correct a message at its author's request."""
     message = messages.rectify(message_id, _pairs(fields), audit.cli_actor())
     return f"message {message.id} corrected"
+
+
+@messages_group.command("erase")
+@click.argument("message_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
+def messages_erase(message_id: str, yes: bool) -> str:
+    """Delete one message now (not a held one, nor a client's), after confirmation."""
+    if not yes:
+        click.confirm(f"Delete message {message_id} for good?", abort=True)
+    messages.erase_one(message_id, audit.cli_actor())
+    return f"message {message_id} erased"
 
 
 @click.group("clients", cls=GardienGroup)

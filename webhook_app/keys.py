@@ -43,7 +43,7 @@ from .crypto import DATA, INDEX, EncryptedText, email_index, email_indexes, keys
 from .errors import DomainError
 from .extensions import db, upsert
 from .locks import exclusive
-from .models import Client, ContactMessage, IdempotencyKey, KeyRecord
+from .models import Client, ContactMessage, IdempotencyKey, KeyRecord, PrivacyRequest
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ LOCK_NAME = "keys.rotate"
 CHUNK = 2000
 MAX_PASSES = 5
 # Tables whose ``email_index`` is the blind index of ``personal["email"]``.
-INDEXED = (ContactMessage, Client)
+INDEXED = (ContactMessage, Client, PrivacyRequest)
 SETTING = {DATA: "GARDIEN_DATA_KEYS", INDEX: "GARDIEN_INDEX_KEY(S)"}
 COMMAND = {DATA: "rotate-data", INDEX: "rotate-index"}
 
@@ -315,8 +315,10 @@ def _indexed(chunk: int) -> Iterator[tuple[sa.Table, list[tuple[str, str, object
         table = model.__table__
         raw = sa.table(table.name, sa.column("id"), sa.column("email_index"),
                        sa.column("personal"))
-        for rows in _chunks(raw, ("id",), ("email_index", "personal"), chunk,
-                            where=raw.c.email_index.is_not(None)):  # fmt: skip
+        # A row without a document (a request record whose address an erasure dropped)
+        # keeps its index as it is: like the audit log's, it cannot be recomputed.
+        where = raw.c.email_index.is_not(None) & raw.c.personal.is_not(None)
+        for rows in _chunks(raw, ("id",), ("email_index", "personal"), chunk, where=where):
             yield table, [(row_id, stored, _address(fernet, token))
                           for row_id, stored, token in rows]  # fmt: skip
 

@@ -1,7 +1,8 @@
 """A contact message's lifecycle, in one place.
 
 received ─▶ (held ⇄ released) ─▶ deleted at ``expires_at`` by the purge
-    │                              or at once by an erasure (unless held)
+    │                              or at once by an erasure (unless held):
+    │                              the person's (privacy), or this one (erase_one)
     └─▶ attached to a client ─▶ goes when the client record is anonymised
 
 Every change of state sets ``retention`` (the policy category the message follows) and
@@ -13,8 +14,10 @@ and the dashboard do.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.engine import Connection
 
 from . import audit, clients, clock, policy
@@ -22,7 +25,7 @@ from .addresses import is_email
 from .crypto import email_index
 from .errors import DomainError
 from .extensions import db
-from .models import Client, ContactMessage, get_or_fail, insert_row, new_uuid
+from .models import Client, ContactMessage, Site, get_or_fail, insert_row, new_uuid
 
 RECTIFIABLE = ("name", "email", "company", "message")
 
@@ -73,9 +76,79 @@ def accepted(message: dict) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Listed:
+    """What a list of messages shows of one: nothing encrypted."""
+
+    id: str
+    site_id: int
+    form: str | None
+    received_at: datetime
+    expires_at: datetime | None
+    retention: str
+    held: bool
+    client_id: str | None
+
+    @property
+    def position(self) -> tuple[datetime, str]:
+        """Where the next page starts (keyset pagination)."""
+        return (self.received_at, self.id)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which messages a list shows: one site, a time range, held ones only, one person
+    (by the blind indexes of their address)."""
+
+    site_id: int | None = None
+    received_from: datetime | None = None
+    received_before: datetime | None = None
+    held: bool = False
+    subjects: tuple[str, ...] = ()
+
+
+def listing(
+    filters: Filters, after: tuple[datetime, str] | None = None, size: int = 50
+) -> list[Listed]:
+    """Up to ``size`` messages, newest first, older than ``after`` (keyset pagination on
+    ``(received_at, id)``, each page an index seek however deep). Nothing is decrypted.
+    """
+    query = select(
+        ContactMessage.id, ContactMessage.site_id, ContactMessage.form,
+        ContactMessage.received_at, ContactMessage.expires_at, ContactMessage.retention,
+        ContactMessage.legal_hold_at.is_not(None), ContactMessage.client_id,
+    )
+    if filters.site_id is not None:
+        query = query.where(ContactMessage.site_id == filters.site_id)
+    elif filters.subjects:
+        # Every site, listed (there are few) so that the (site_id, email_index) index
+        # finds the person by seeks on both backends, not a scan of the whole index.
+        query = query.where(ContactMessage.site_id.in_(list(db.session.scalars(select(Site.id)))))
+    if filters.subjects:
+        query = query.where(ContactMessage.email_index.in_(filters.subjects))
+    if filters.held:
+        query = query.where(ContactMessage.legal_hold_at.is_not(None))
+    if filters.received_from is not None:
+        query = query.where(ContactMessage.received_at >= filters.received_from)
+    if filters.received_before is not None:
+        query = query.where(ContactMessage.received_at < filters.received_before)
+    if after is not None:
+        # A plain tuple: each value is bound with its column's type (UTC, naive).
+        query = query.where(tuple_(ContactMessage.received_at, ContactMessage.id) < after)
+    query = query.order_by(ContactMessage.received_at.desc(), ContactMessage.id.desc())
+    return [Listed(*row) for row in db.session.execute(query.limit(size))]
+
+
 def get(message_id: str) -> ContactMessage:
     """The message with this id, or :class:`MessageError`."""
     return get_or_fail(ContactMessage, message_id, MessageError("no such message"))
+
+
+def read(message_id: str, actor: str) -> ContactMessage:
+    """A message, to be shown decrypted to ``actor``: an access, audited."""
+    message = get(message_id)
+    _audit("message.read", message, actor)
+    return message
 
 
 def hold(message_id: str, reason: str, actor: str) -> ContactMessage:
@@ -165,6 +238,20 @@ def erase(message_ids: list[str]) -> None:
     """Delete these messages at once (an erasure; the caller audits it)."""
     if message_ids:
         db.session.execute(delete(ContactMessage).where(ContactMessage.id.in_(message_ids)))
+
+
+def erase_one(message_id: str, actor: str) -> None:
+    """Delete one message at once (its author asked, or it should not have been kept).
+
+    The same exemptions as an erasure: not a held message, nor a client's correspondence.
+    """
+    message = get(message_id)
+    if message.legal_hold_at is not None:
+        raise MessageError("this message is under legal hold; lift the hold first")
+    if message.client_id is not None:
+        raise MessageError("this message belongs to a client record")
+    _audit("message.erase", message, actor)
+    erase([message.id])
 
 
 def end_with_clients(client_ids: list[str]) -> None:

@@ -206,6 +206,15 @@ class ContactMessage(Model):
             sqlite_where=text("client_id IS NOT NULL"),
             postgresql_where=text("client_id IS NOT NULL"),
         ),
+        # The dashboard's list, newest first, seeks on these (keyset pagination): all
+        # messages, one site's, the held ones (few: a partial index).
+        Index("ix_contact_messages_received", "received_at", "id"),
+        Index("ix_contact_messages_site_received", "site_id", "received_at", "id"),
+        Index(
+            "ix_contact_messages_held", "received_at", "id",
+            sqlite_where=text("legal_hold_at IS NOT NULL"),
+            postgresql_where=text("legal_hold_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
@@ -302,6 +311,40 @@ class AuditEntry(Model):
     count: Mapped[int] = mapped_column(Integer)
     # Room for a removed site's slug and its counts per kind of record.
     detail: Mapped[str | None] = mapped_column(String(500))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class PrivacyRequest(Model):
+    """An export or an erasure asked for one address on one site: its page calls, grouped.
+
+    The proof that a person's request was answered, and how: when, by whom (the site or a
+    manager), how many pages and items, and what was kept and why (the sentences of the
+    answer, which name no one). The address stays encrypted in ``personal`` so that the
+    dashboard can show it, until an erasure of that person on that site finishes: then
+    only its blind index remains, as in the audit log. Deleted at ``expires_at``.
+    """
+
+    __tablename__ = "privacy_requests"
+    __table_args__ = (
+        Index("ix_privacy_requests_started", "started_at", "id"),
+        Index("ix_privacy_requests_site_email", "site_id", "email_index"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))  # "export" or "erase"
+    email_index: Mapped[str] = mapped_column(String(64))
+    # {"email": the normalised address}; None once an erasure of the person finished.
+    personal: Mapped[dict | None] = mapped_column(EncryptedJSON)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pages: Mapped[int] = mapped_column(Integer)
+    # Items exported, or records removed.
+    items: Mapped[int] = mapped_column(Integer)
+    items_retained: Mapped[bool] = mapped_column()
+    explanations: Mapped[list] = mapped_column(JSON)
+    done: Mapped[bool] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 

@@ -19,7 +19,16 @@ from sqlalchemy import func, select
 from . import keys, policy, retention, sites
 from .crypto import DATA, INDEX
 from .extensions import db
-from .models import AuditEntry, Client, ContactMessage, IdempotencyKey, Invoice, Manager, Site
+from .models import (
+    AuditEntry,
+    Client,
+    ContactMessage,
+    IdempotencyKey,
+    Invoice,
+    Manager,
+    PrivacyRequest,
+    Site,
+)
 from .stats.models import StatsDay, StatsEvent
 from .status import next_purge
 
@@ -159,6 +168,7 @@ def kept(categories: list[str]) -> list[Kept]:
         policy.STATS_ROLLUP: lambda: Kept(policy.STATS_ROLLUP, _count(StatsDay), counts_days=True),
         policy.IDEMPOTENCY_KEY: lambda: Kept(policy.IDEMPOTENCY_KEY, _count(IdempotencyKey)),
         policy.AUDIT: lambda: Kept(policy.AUDIT, _count(AuditEntry)),
+        policy.PRIVACY_REQUEST: lambda: Kept(policy.PRIVACY_REQUEST, _count(PrivacyRequest)),
     }
     return [counters[key]() for key in categories if key in counters]
 

@@ -8,21 +8,29 @@ address in clear are found by :mod:`.stats.subjects`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 
-from . import audit, clock, messages, policy
+from . import audit, clock, messages, policy, privacy_requests
+from .addresses import is_email
 from .crypto import email_indexes
+from .errors import DomainError
 from .extensions import db
-from .models import Client, ContactMessage, Invoice, Quote
+from .models import Client, ContactMessage, Invoice, PrivacyRequest, Quote, Site
 from .notice import default_language, period_label
 from .retention import anonymise
 from .stats import subjects
 
 PAGE_SIZE = 100
+# A manager's run stops here rather than loop for ever: 1,000,000 items.
+MAX_PAGES = 10_000
+
+
+class PrivacyError(DomainError):
+    """An export or erasure that cannot be run; the message names no personal data."""
 
 # The label and description of each group of an export, by language.
 GROUPS: dict[str, dict[str, tuple[str, str]]] = {
@@ -153,7 +161,14 @@ def _invoices(person: Person):
 
 
 def export_page(site_id: int, email: str, page: int, actor: str) -> dict:
-    """One page (1-based) of everything held about ``email`` on this site."""
+    """One page (1-based) of everything held about ``email`` on this site (recorded with
+    the other pages of the same request: :mod:`.privacy_requests`)."""
+    return _export_page(site_id, email, page, actor)[0]
+
+
+def _export_page(
+    site_id: int, email: str, page: int, actor: str
+) -> tuple[dict, PrivacyRequest]:
     person = Person.of(site_id, email)
     language = default_language()
     texts = TEXTS[language]
@@ -187,7 +202,13 @@ def export_page(site_id: int, email: str, page: int, actor: str) -> dict:
         "privacy.export", actor=actor, site_id=site_id, subject=person.index,
         record_ids=[item["item_id"] for item in items], detail=f"page {page}",
     )
-    return {"data": items, "done": page * PAGE_SIZE >= total}
+    finished = page * PAGE_SIZE >= total
+    request = privacy_requests.note(
+        privacy_requests.EXPORT, site_id, person.indexes, email, page, actor,
+        items=len(items), done=finished,
+    )
+    answer = {"data": items, "done": finished}
+    return answer, request
 
 
 def _pairs(texts: dict, pairs: list[tuple[str, object]]) -> list[dict]:
@@ -256,11 +277,15 @@ def _invoice_item(invoice: Invoice, texts: dict) -> tuple[str, list[dict]]:
     return f"invoice-{invoice.id}", data
 
 
-def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
+def _erase_page(
+    site_id: int, email: str, page: int, actor: str
+) -> tuple[dict, PrivacyRequest]:
     """Erase up to one page of what may be erased; keep and explain what must be kept.
 
     Each call works on what is left (never an offset), so rows deleted by earlier pages
-    cannot make a later one skip anything; ``page`` is only recorded in the audit log.
+    cannot make a later one skip anything; ``page`` is only recorded (audit log, request
+    record: :mod:`.privacy_requests`). When nothing is left, the request records of this
+    person keep only their blind index.
     A client is found by its own address or by any of this address's messages that
     became its correspondence (its address may have been corrected since). Visit
     statistics that hold the address go last.
@@ -309,12 +334,64 @@ def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
         "privacy.erase", actor=actor, site_id=site_id, subject=person.index,
         record_ids=removed, detail=f"page {page}",
     )
-    return {
+    retained = bool(held or invoices)
+    request = privacy_requests.note(
+        privacy_requests.ERASE, site_id, person.indexes, email, page, actor,
+        items=len(removed), done=not left, retained=retained, explanations=explanations,
+    )
+    if not left:
+        privacy_requests.forget(site_id, person.indexes)
+    answer = {
         "items_removed": bool(removed),
-        "items_retained": bool(held or invoices),
+        "items_retained": retained,
         "messages": explanations,
         "done": not left,
     }
+    return answer, request
+
+
+def erase_page(site_id: int, email: str, page: int, actor: str) -> dict:
+    """One page of a WordPress erasure of ``email`` on this site (see :func:`_erase_page`)."""
+    return _erase_page(site_id, email, page, actor)[0]
+
+
+@dataclass
+class Run:
+    """A whole request run by a manager: its record, and what an export found."""
+
+    request: PrivacyRequest
+    items: list[dict]
+
+
+def run_export(site_id: int, email: str, actor: str) -> Run:
+    """Every page of an export, as WordPress would ask them (for an address received by
+    e-mail or letter)."""
+    items: list[dict] = []
+
+    def collect(answer: dict) -> None:
+        items.extend(answer["data"])
+
+    return Run(_run(_export_page, site_id, email, actor, collect), items)
+
+
+def run_erasure(site_id: int, email: str, actor: str) -> Run:
+    """Every page of an erasure, as WordPress would ask them."""
+    return Run(_run(_erase_page, site_id, email, actor, lambda answer: None), [])
+
+
+def _run(page_of: Callable, site_id: int, email: str, actor: str,
+         collect: Callable[[dict], None]) -> PrivacyRequest:
+    email = email.strip()
+    if not is_email(email):
+        raise PrivacyError("the e-mail address is not valid")
+    if db.session.get(Site, site_id) is None:
+        raise PrivacyError("no such site")
+    for page in range(1, MAX_PAGES + 1):
+        answer, request = page_of(site_id, email, page, actor)
+        collect(answer)
+        if answer["done"]:
+            return request
+    raise PrivacyError("the request did not finish; run it again")
 
 
 def _kept(template: str, ends: Sequence[datetime | None], **values: str) -> list[str]:

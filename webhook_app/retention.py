@@ -20,7 +20,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from . import audit, messages, policy
 from .extensions import db, empty_sqlite_log
 from .locks import exclusive
-from .models import AuditEntry, Client, ContactMessage, IdempotencyKey, Invoice
+from .models import (
+    AuditEntry,
+    Client,
+    ContactMessage,
+    IdempotencyKey,
+    Invoice,
+    PrivacyRequest,
+)
 from .stats import retention as stats_retention
 
 ACTOR = "purge"
@@ -111,6 +118,8 @@ RULES = (
     Rule(policy.INVOICE, "delete", Invoice, Invoice.expires_at, (Invoice.id,)),
     Rule(policy.IDEMPOTENCY_KEY, "delete", IdempotencyKey, IdempotencyKey.expires_at,
          (IdempotencyKey.site_id, IdempotencyKey.webhook_id)),
+    Rule(policy.PRIVACY_REQUEST, "delete", PrivacyRequest, PrivacyRequest.expires_at,
+         (PrivacyRequest.id,)),
     Rule(policy.AUDIT, "delete", AuditEntry, AuditEntry.expires_at, (AuditEntry.id,)),
 )
 

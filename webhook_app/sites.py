@@ -40,6 +40,7 @@ from .models import (
     ContactMessage,
     IdempotencyKey,
     Invoice,
+    PrivacyRequest,
     Quote,
     Site,
     SiteSecret,
@@ -219,6 +220,12 @@ def listing() -> list[Listed]:
     return rows
 
 
+def slugs() -> dict[int, str]:
+    """Each site's slug by id, enabled or not (what the dashboard's lists show)."""
+    return {site_id: slug for site_id, slug in
+            db.session.execute(select(Site.id, Site.slug).order_by(Site.slug))}
+
+
 def last_deliveries() -> dict[int, datetime]:
     """When each site last delivered something (a message, page views, a privacy call).
 
@@ -265,6 +272,7 @@ def stored_for(site_id: int) -> list[tuple[str, type[Model], ColumnElement[bool]
         ("invoices", Invoice, Invoice.client_id.in_(clients)),
         ("messages", ContactMessage, ContactMessage.site_id == site_id),
         ("clients", Client, Client.site_id == site_id),
+        ("privacy_requests", PrivacyRequest, PrivacyRequest.site_id == site_id),
         ("stats_events", StatsEvent, StatsEvent.site_id == site_id),
         ("stats_rollups", StatsRollup, StatsRollup.site_id == site_id),
         ("stats_days", StatsDay, StatsDay.site_id == site_id),

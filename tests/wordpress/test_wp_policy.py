@@ -100,7 +100,7 @@ def test_retention_table_is_the_services_and_survives_an_outage(french_site, gar
     site = french_site
     privacy = f"{site.url}/?page_id={site.pages['privacy_page']}"
     expected = table_text(published(gardien, "fr")["html"])
-    assert len(expected) == 7 and expected[0][1] == "Données", "header and six categories"
+    assert len(expected) == 8 and expected[0][1] == "Données", "header and seven categories"
     assert expected[1][0] == "Messages de contact" and "1 an" in expected[1]
 
     online = retention_table(requests.get(privacy, timeout=30).text)

@@ -13,7 +13,16 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import audit, auth, clients, overview, policy, sites  # noqa: F401  (views register)
+from . import (  # noqa: F401  (their views register on the blueprint; NAV orders itself)
+    audit,
+    auth,
+    clients,
+    messages,
+    overview,
+    policy,
+    requests,
+    sites,
+)
 from .blueprint import babel, bp, csrf, limiter, local_time, login_manager, select_locale
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"

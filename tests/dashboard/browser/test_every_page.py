@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 # GET endpoints of the dashboard no link leads to, and where they are checked instead.
 ELSEWHERE = {
     "dashboard.setup": "the first manager's one-time link: test_walkthrough",
-    "dashboard.audit_csv": "a download (a[download]), not a page: tests/dashboard/test_audit_page.py",
+    "dashboard.audit_csv": "a download (a[download]): tests/dashboard/test_audit_page.py",
     "dashboard.static": "the stylesheet, not a page (a failed load is a console error)",
 }
 

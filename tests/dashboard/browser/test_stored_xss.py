@@ -33,7 +33,7 @@ RAW_MARKUP = re.compile(
 # field set to one of these.
 FORMS: list[str] = []
 REFLECTED = (PAYLOADS["xss02"], PAYLOADS["xss06"], PAYLOADS["xss04"])
-GET_FORMS_JS = """(payload) => [...document.forms]
+GET_FORMS_JS = """(payload) => [...document.forms]  // form.action may be a field named action
   .filter((form) => (form.getAttribute('method') || 'get').toLowerCase() === 'get')
   .map((form) => {
     const data = new FormData(form);
@@ -43,7 +43,7 @@ GET_FORMS_JS = """(payload) => [...document.forms]
         data.set(el.name, payload);
       }
     }
-    const url = new URL(form.getAttribute('action') || '', document.baseURI);  // a field may be named "action"
+    const url = new URL(form.getAttribute('action') || '', document.baseURI);
     url.search = new URLSearchParams(data).toString();
     return url.href;
   })"""
