@@ -63,6 +63,10 @@ DEFAULTS = {
     # Sign-in attempts per account (by blind index) and per client address (in memory).
     "LOGIN_LIMIT_ACCOUNT": "5 per 15 minutes",
     "LOGIN_LIMIT_CLIENT": "30 per 15 minutes",
+    # Behind a reverse proxy on the loopback (deploy/nginx.conf), the header that carries
+    # the client's address to the sign-in pages, for their per-client limit only; empty:
+    # the connection's own address (then, behind a proxy, every client shares one limit).
+    "CLIENT_ADDRESS_HEADER": "",
     "SESSION_COOKIE_SAMESITE": "Lax",
 }
 # Environment variables are read as text; these settings are numbers.

@@ -116,6 +116,36 @@ def test_sign_in_limit_per_client_covers_every_account(app, client, make_manager
         assert sign_in(client, account).status_code == 429
 
 
+@pytest.mark.parametrize("header", ["", "X-Real-IP"])
+def test_behind_the_proxy_each_client_has_its_own_limit(app, client, make_manager, sign_in,
+                                                        header):
+    """With ``CLIENT_ADDRESS_HEADER`` set (deploy/gardien.service), the proxy's header names
+    the client, so one guesser does not lock everyone out; unset, it is not believed."""
+    account = make_manager()
+    app.config.update(LOGIN_LIMIT_CLIENT="3 per 15 minutes", CLIENT_ADDRESS_HEADER=header)
+    with clock.frozen(T0):
+        for n in range(3):
+            stranger = type(account)(0, f"guess{n}@example.fr", "nope nope nope")
+            sign_in(client, stranger, headers={"X-Real-IP": "198.51.100.7"})
+        answer = sign_in(client, account, headers={"X-Real-IP": "192.0.2.10"})
+        assert answer.status_code == (302 if header else 429)
+
+
+def test_the_client_header_is_believed_only_from_the_loopback(app, client, make_manager,
+                                                               sign_in):
+    account = make_manager()
+    app.config.update(LOGIN_LIMIT_CLIENT="3 per 15 minutes", CLIENT_ADDRESS_HEADER="X-Real-IP")
+    remote = {"REMOTE_ADDR": "203.0.113.5"}  # not the proxy: a client sending the header
+    with clock.frozen(T0):
+        for n in range(3):
+            stranger = type(account)(0, f"guess{n}@example.fr", "nope nope nope")
+            sign_in(client, stranger, headers={"X-Real-IP": f"198.51.100.{n}"},
+                    environ_base=remote)
+        answer = sign_in(client, account, headers={"X-Real-IP": "192.0.2.10"},
+                         environ_base=remote)
+        assert answer.status_code == 429
+
+
 def test_sessions_end_when_idle_and_after_twelve_hours(client, make_manager, sign_in):
     account = make_manager()
     with clock.frozen(T0):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import segno
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -29,8 +31,23 @@ def _account_key() -> str:
 
 
 def _client_key() -> str:
-    """The sign-in limit per client: its address, in this worker's memory only."""
-    return "client:" + (request.remote_addr or "")
+    """The sign-in limit per client: its address, in this worker's memory only.
+
+    Behind the reverse proxy of ``deploy/nginx.conf`` the connection comes from the
+    loopback; the proxy's ``CLIENT_ADDRESS_HEADER`` is then believed, and only then.
+    """
+    address = request.remote_addr or ""
+    header = current_app.config["CLIENT_ADDRESS_HEADER"]
+    if header and _from_loopback(address) and request.headers.get(header):
+        address = request.headers[header]
+    return "client:" + address
+
+
+def _from_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 def _account_limit() -> str:
