@@ -12,6 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from playwright.sync_api import Browser, sync_playwright
+from support.chromium import CHROMIUM, CHROMIUM_ARGS
 from support.postgres import PrivatePostgres
 from support.signing import body_bytes, signed_headers
 
@@ -129,3 +131,14 @@ def store_message(app) -> Callable:
         return row["id"]
 
     return store
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, one for the whole run: Playwright's sync API allows one
+    driver per process, so the dashboard's and the plugin's browser tests share it."""
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium (make test does)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -215,6 +215,9 @@ class ContactMessage(Model):
             sqlite_where=text("legal_hold_at IS NOT NULL"),
             postgresql_where=text("legal_hold_at IS NOT NULL"),
         ),
+        # The overview counts messages per policy category from this index alone, not
+        # by reading every (encrypted, large) row.
+        Index("ix_contact_messages_retention", "retention", "expires_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)

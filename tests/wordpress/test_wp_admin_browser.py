@@ -9,35 +9,21 @@ import zipfile
 
 import pytest
 from helpers import store_messages
-from playwright.sync_api import sync_playwright
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
-def browser_page(site, tmp_path):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(f"{site.url}/wp-login.php")
-        page.fill("#user_login", "admin")
-        page.fill("#user_pass", site.admin_password)
-        page.click("#wp-submit")
-        page.wait_for_url("**/wp-admin/**")
-        yield page, errors
-        browser.close()
+def browser_page(site, chromium, tmp_path):
+    context = chromium.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{site.url}/wp-login.php")
+    page.fill("#user_login", "admin")
+    page.fill("#user_pass", site.admin_password)
+    page.click("#wp-submit")
+    page.wait_for_url("**/wp-admin/**")
+    yield page, errors
+    context.close()
 
 
 def test_tools_and_settings_screens_render(site, gardien, browser_page, tmp_path):

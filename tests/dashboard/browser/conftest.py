@@ -12,27 +12,24 @@ from pathlib import Path
 import pyotp
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from support.gardien import GardienService, start_gardien
 from support.postgres import free_port
 
 from webhook_app import clock, managers
 from webhook_app.extensions import db
 
-from .harness import AXE, CHROMIUM, CHROMIUM_ARGS, app_of, require_tools
+from .harness import AXE, app_of, require_tools
 
 PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def browser(chromium: Browser) -> Browser:
     """Debian's Chromium, headless (missing Chromium or axe-core fails the test)."""
     require_tools()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    return chromium
 
 
 @pytest.fixture(scope="session")

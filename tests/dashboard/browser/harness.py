@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response
 from playwright.sync_api import Error as PlaywrightError
+from support.chromium import CHROMIUM
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map
 
@@ -34,16 +35,6 @@ from webhook_app import create_app
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 OUTPUT = ROOT / "test-output" / "dashboard"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
