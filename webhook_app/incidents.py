@@ -224,10 +224,10 @@ def check_step(incident_id: int | str, step: str, actor: str) -> Incident:
     return incident
 
 
-def _required(value: str | None, message: str) -> str:
+def _required(value: str | None, refusal: IncidentError) -> str:
     text = (value or "").strip()
     if not text:
-        raise IncidentError(message)
+        raise refusal
     if len(text) > MAX_TEXT:
         raise IncidentError("a text of an incident is too long")
     return text
@@ -258,12 +258,12 @@ def advance(
         if when < clock.as_utc(incident.detected_at):
             raise IncidentError("the notification date is before the detection")
     if status == AUTHORITY_NOTIFIED:
-        ref = _required(reference, "give the reference of the notification")
+        ref = _required(reference, IncidentError("give the reference of the notification"))
         if len(ref) > 100:
             raise IncidentError("the reference is too long")
         if when > deadline(incident):
-            incident.delay_reasons = _required(
-                delay_reasons, "notified after 72 hours: give the reasons for the delay")
+            incident.delay_reasons = _required(delay_reasons, IncidentError(
+                "notified after 72 hours: give the reasons for the delay"))
             changed.append("delay_reasons")
         incident.authority_reference = ref
         incident.authority_notified_at = when
@@ -272,7 +272,7 @@ def advance(
             changed += _step(incident, AUTHORITY, actor, when)
     elif status == AUTHORITY_NOT_NOTIFIED:
         incident.authority_reasoning = _required(
-            reasoning, "say why the authority is not notified")
+            reasoning, IncidentError("say why the authority is not notified"))
         changed.append("authority_reasoning")
     elif status == PEOPLE_NOTIFIED:
         incident.people_notified_at = when
@@ -281,7 +281,7 @@ def advance(
             changed += _step(incident, PEOPLE, actor, when)
     elif status == PEOPLE_NOT_NOTIFIED:
         incident.people_reasoning = _required(
-            reasoning, "say why the people are not notified (article 34(3))")
+            reasoning, IncidentError("say why the people are not notified (article 34(3))"))
         changed.append("people_reasoning")
     elif status == CLOSED:
         incident.closed_at = now
