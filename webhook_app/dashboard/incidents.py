@@ -62,6 +62,9 @@ PEOPLE_CATEGORY_LABELS = {
     "client": _l("Client records"),
 }
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
+# The people form's first guess of the exposed period: four weeks before the detection
+# (a default the manager changes, not a retention period).
+EXPOSED_BEFORE = timedelta(weeks=4)
 
 
 def _actor() -> str:
@@ -142,7 +145,7 @@ def incident_page(incident_id: int) -> str:
         late=incidents.late(incident, now), next_statuses=incidents.NEXT[incident.status],
         steps=incidents.STEPS, sites=sites.slugs().values(),
         people_categories=PEOPLE_CATEGORY_LABELS, action_labels=ACTION_LABELS,
-        period_start=(clock.as_utc(incident.detected_at) - timedelta(days=30))
+        period_start=(clock.as_utc(incident.detected_at) - EXPOSED_BEFORE)
         .strftime(TIME_FORMAT),
         period_end=now.strftime(TIME_FORMAT), max_grace=incidents.MAX_GRACE_HOURS,
         **_common(),
