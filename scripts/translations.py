@@ -18,7 +18,7 @@ POT = TRANSLATIONS / "messages.pot"
 # Refusals of the domain, shown on the dashboard's pages.
 KEYWORDS = ["_l", "lazy_gettext", "ManagerError", "ClientError", "MessageError",
             "SiteError", "LegalHoldError", "PrivacyError", "PrivacyRequestError",
-            "DomainError"]
+            "IncidentError", "DomainError"]
 
 
 def pybabel(*args: str) -> None:

@@ -23,6 +23,7 @@ from . import (
     audit,
     clients,
     clock,
+    incidents,
     keys,
     legal_hold,
     managers,
@@ -89,7 +90,7 @@ def gardien_command(name: str, check_keys: bool = True, **kwargs) -> Callable:
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     for command in (sites_group, messages_group, clients_group, purge_command,
-                    legal_hold_group, keys_group, managers_group):
+                    legal_hold_group, keys_group, managers_group, incidents_group):
         app.cli.add_command(command)
 
 
@@ -565,3 +566,62 @@ def managers_setup_link() -> str:
     return ("Open this link to set up the first manager of the dashboard (valid one hour; "
             f"`flask --app webhook_app managers setup-link` makes a new one):\n\n"
             f"    {_link('setup', token)}\n")
+
+
+@click.group("incidents", cls=GardienGroup)
+def incidents_group() -> None:
+    """The breach register (GDPR article 33(5)): list, show, contain."""
+
+
+@incidents_group.command("list")
+def incidents_list() -> str:
+    """Every incident, open ones first, with its deadline to notify the authority."""
+    now = clock.now()
+    lines = []
+    for incident in incidents.listing():
+        late = " LATE" if incidents.late(incident, now) else ""
+        lines.append(f"{incident.id}\t{incident.status}\tdetected "
+                     f"{clock.format_rfc3339(incident.detected_at)}\tdeadline "
+                     f"{clock.format_rfc3339(incidents.deadline(incident))}{late}")
+    return "\n".join(lines) or "no incident recorded"
+
+
+@incidents_group.command("show")
+@click.argument("incident_id")
+def incidents_show(incident_id: str) -> str:
+    """One incident's facts, checklist and history (the export's fields)."""
+    incident = incidents.get(incident_id)
+    values = incidents.as_dict(incident, clock.now())
+    history = values.pop("history")
+    lines = [f"{name}: {'' if value is None else value}" for name, value in values.items()]
+    lines.append("history:")
+    for event in history:  # type: ignore[attr-defined]
+        lines.append(f"  {event['at']} {event['actor']} {event['action']} "
+                     f"{', '.join(event['fields'])}")
+    return "\n".join(lines)
+
+
+@incidents_group.command("contain")
+@click.argument("incident_id")
+@click.option("--rotate", "rotate", multiple=True, metavar="SITE",
+              help="Give this site a new secret (repeatable).")
+@click.option("--grace-hours", default=0, type=int,
+              help="Hours the rotated sites' old secrets keep signing.")
+@click.option("--disable", "disable", multiple=True, metavar="SITE",
+              help="Disable this site (repeatable).")
+def incidents_contain(incident_id: str, rotate: tuple[str, ...], grace_hours: int,
+                      disable: tuple[str, ...]) -> str:
+    """Step 1: end every manager's session, void every password (printing a reset link
+    for each), rotate and disable sites."""
+    done = incidents.contain(incident_id, audit.cli_actor(), rotate=rotate,
+                             grace_hours=grace_hours, disable=disable)
+    lines = ["contained: every manager session ended, every password voided"]
+    for slug, secret in done.secrets.items():
+        lines.append(f"new secret of {slug} (shown once; the old ones sign {grace_hours} h "
+                     f"more): {secret}")
+    for slug in done.disabled:
+        lines.append(f"site {slug} disabled")
+    for manager, token in done.resets:
+        link = _link("reset", token) if token else "(disabled: no link)"
+        lines.append(f"reset link for {manager.email} (one use, one hour): {link}")
+    return "\n".join(lines)

@@ -131,6 +131,19 @@ def end_sessions(manager: Manager) -> None:
     manager.session_epoch += 1
 
 
+def force_new_password(manager: Manager, by: str) -> str | None:
+    """After a breach: end the manager's sessions, void their password (they choose a new
+    one from a reset link), and return that link's token (None for a disabled manager,
+    who gets no link)."""
+    end_sessions(manager)
+    manager.password_hash = None
+    audit.record("manager.force_reset", actor=by, record_ids=[manager.id],
+                 subject=manager.email_index)
+    if manager.disabled_at is not None:
+        return None
+    return _serializer().dumps({"p": RESET, "m": manager.id, "e": manager.session_epoch})
+
+
 # ------------------------------------------------------------------------------ links
 
 

@@ -164,6 +164,8 @@ class SiteSecret(Model):
     secret: Mapped[str] = mapped_column(EncryptedText)
     fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # After a rotation with a grace period (a breach's containment): refused from then on.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     site: Mapped[Site] = relationship(back_populates="secrets")
 
 
@@ -413,3 +415,61 @@ class Manager(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Incident(Model):
+    """A personal data breach, as the register of GDPR article 33(5) keeps it.
+
+    Never deleted and touched by no purge rule; it names sites by slug in its history
+    only (no foreign key), so removing a site leaves it whole. The free texts are the
+    manager's words, but they may name people: encrypted like personal data.
+    """
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_status_detected", "status", "detected_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(32))
+    nature: Mapped[str] = mapped_column(EncryptedText)
+    categories: Mapped[list] = mapped_column(JSON, default=list)
+    people_count: Mapped[int | None] = mapped_column(Integer)
+    records_count: Mapped[int | None] = mapped_column(Integer)
+    consequences: Mapped[str | None] = mapped_column(EncryptedText)
+    measures: Mapped[str | None] = mapped_column(EncryptedText)
+    contact: Mapped[str | None] = mapped_column(EncryptedText)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    # Article 33: notified (reference, date; reasons when after 72 h) or why not.
+    authority_reference: Mapped[str | None] = mapped_column(String(100))
+    authority_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    authority_reasoning: Mapped[str | None] = mapped_column(EncryptedText)
+    delay_reasons: Mapped[str | None] = mapped_column(EncryptedText)
+    # Article 34: the people notified (when), or why not (34(3)).
+    people_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    people_reasoning: Mapped[str | None] = mapped_column(EncryptedText)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The seed's three steps: who did each, and when.
+    contain_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contain_by: Mapped[str | None] = mapped_column(String(100))
+    people_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    people_by: Mapped[str | None] = mapped_column(String(100))
+    authority_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    authority_by: Mapped[str | None] = mapped_column(String(100))
+    events: Mapped[list[IncidentEvent]] = relationship(
+        back_populates="incident", order_by="IncidentEvent.id"
+    )
+
+
+class IncidentEvent(Model):
+    """One change to an incident: who, when, what (field names, never their values)."""
+
+    __tablename__ = "incident_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    fields: Mapped[list] = mapped_column(JSON, default=list)
+    incident: Mapped[Incident] = relationship(back_populates="events")

@@ -65,11 +65,21 @@ class SiteError(DomainError):
 
 @dataclass(frozen=True)
 class SiteKeys:
-    """What verification needs of a site: its id, slug and the HMAC key of each secret."""
+    """What verification needs of a site: its id, slug and the HMAC key of each secret
+    (with, for a secret in its grace period after a rotation, when it stops signing)."""
 
     id: int
     slug: str
     keys: tuple[bytes, ...]
+    expires: tuple[datetime | None, ...] = ()
+
+    def at(self, now: datetime) -> SiteKeys:
+        """The keys still valid at ``now`` (a secret past its grace period is refused)."""
+        if not any(self.expires):
+            return self
+        valid = tuple(key for key, end in zip(self.keys, self.expires, strict=True)
+                      if end is None or now < end)
+        return SiteKeys(self.id, self.slug, valid)
 
 
 @dataclass(frozen=True)
@@ -92,8 +102,11 @@ class Listed:
 
 
 def site_keys(slug: str) -> SiteKeys | None:
-    """The keys of the enabled site ``slug``; None for an unknown or disabled one."""
-    return _registry().sites.get(slug)
+    """The keys of the enabled site ``slug`` valid now (on the service clock, so an
+    expired secret is refused at once, not at the registry's next reload); None for an
+    unknown or disabled one."""
+    found = _registry().sites.get(slug)
+    return None if found is None else found.at(clock.now())
 
 
 def forget_sites() -> None:
@@ -116,15 +129,17 @@ def _load(now: datetime) -> Registry:
     """Read every enabled site and its secrets in one query; decrypt and decode the keys."""
     configured = webhook_key(current_app.config["WEBHOOK_SECRET"])
     rows = db.session.execute(
-        select(Site.id, Site.slug, SiteSecret.secret)
+        select(Site.id, Site.slug, SiteSecret.secret, SiteSecret.expires_at)
         .outerjoin(SiteSecret, SiteSecret.site_id == Site.id)
         .where(Site.disabled_at.is_(None))
         .order_by(Site.id, SiteSecret.id)
     )
-    keys: dict[tuple[int, str], list[bytes]] = {}
-    for site_id, slug, secret in rows:
-        found = keys.setdefault((site_id, slug), [configured] if slug == DEFAULT_SITE else [])
-        if secret is None:
+    keys: dict[tuple[int, str], list[tuple[bytes, datetime | None]]] = {}
+    for site_id, slug, secret, expires_at in rows:
+        found = keys.setdefault(
+            (site_id, slug), [(configured, None)] if slug == DEFAULT_SITE else []
+        )
+        if secret is None or (expires_at is not None and clock.as_utc(expires_at) <= now):
             continue
         key = webhook_key(secret)
         if key == configured and slug != DEFAULT_SITE:
@@ -133,8 +148,12 @@ def _load(now: datetime) -> Registry:
             log.error("a stored secret is also GARDIEN_WEBHOOK_SECRET; it signs for default "
                       "only: rotate this site's secret", extra={"site": slug})
             continue
-        found.append(key)
-    sites = {slug: SiteKeys(site_id, slug, tuple(found)) for (site_id, slug), found in keys.items()}
+        found.append((key, None if expires_at is None else clock.as_utc(expires_at)))
+    sites = {
+        slug: SiteKeys(site_id, slug, tuple(key for key, _ in found),
+                       tuple(end for _, end in found))
+        for (site_id, slug), found in keys.items()
+    }
     return Registry(sites, now)
 
 
@@ -172,9 +191,23 @@ def add(slug: str, secret: str | None = None) -> str:
     return _give_secret(site, secret)
 
 
-def rotate(slug: str, secret: str | None = None) -> str:
-    """Give a site one more valid secret; return it."""
-    return _give_secret(get(slug), secret)
+def rotate(slug: str, secret: str | None = None, grace: timedelta | None = None) -> str:
+    """Give a site one more valid secret; return it.
+
+    With ``grace``, every older stored secret of the site stops signing that long from
+    now (on the service clock), so WordPress keeps delivering while it is updated; without
+    it they stay valid until removed. The configured secret of ``default`` cannot expire:
+    only a change of ``GARDIEN_WEBHOOK_SECRET`` retires it.
+    """
+    site = get(slug)
+    if grace is not None:
+        if grace < timedelta(0):
+            raise SiteError("the grace period cannot be negative")
+        end = clock.now() + grace
+        for entry in site.secrets:
+            if entry.expires_at is None or clock.as_utc(entry.expires_at) > end:
+                entry.expires_at = end
+    return _give_secret(site, secret)
 
 
 def _give_secret(site: Site, secret: str | None) -> str:

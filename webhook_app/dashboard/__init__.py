@@ -17,6 +17,7 @@ from . import (  # noqa: F401  (their views register on the blueprint; NAV order
     audit,
     auth,
     clients,
+    incidents,
     messages,
     overview,
     policy,

@@ -15,7 +15,7 @@ from datetime import timedelta
 from flask import Flask
 from support.gardien import GardienService
 
-from webhook_app import clients, clock, messages, sites
+from webhook_app import clients, clock, incidents, messages, sites
 from webhook_app.extensions import db
 
 JS_LINK = "javascript:window.__xss=1"
@@ -159,6 +159,12 @@ def store(service: GardienService, app: Flask) -> dict:
         clients.record_reminder(invoice.id, now - timedelta(days=1), actor=actor)
         stored["client"] = client.id
         sites.add("boutique")  # a second site: one that can be removed
+        # A breach whose facts are attacks (the manager's words may quote them).
+        stored["incident"] = incidents.record({
+            "nature": PAYLOADS["xss02"], "detected_at": now - timedelta(hours=3),
+            "categories": ["contact"], "measures": PAYLOADS["xss04"],
+            "contact": "dpo@example.fr",
+        }, actor).id
         db.session.commit()
         db.session.remove()
     return stored

@@ -22,6 +22,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 ELSEWHERE = {
     "dashboard.setup": "the first manager's one-time link: test_walkthrough",
     "dashboard.audit_csv": "a download (a[download]): tests/dashboard/test_audit_page.py",
+    "dashboard.incidents_csv": "a download (a[download]): tests/dashboard/test_incidents_page.py",
+    "dashboard.incidents_json": "a download (a[download]): tests/dashboard/test_incidents_page.py",
     "dashboard.static": "the stylesheet, not a page (a failed load is a console error)",
 }
 
