@@ -115,7 +115,9 @@ def _form(sites: list[Site]) -> StatisticsForm:
         form.start.data = (form.end.data or today) - timedelta(days=DEFAULT_DAYS - 1)
         form.start.raw_data = None
     if not form.site.data and sites:
-        form.site.data = sites[0].slug
+        # The first site added that is still enabled (usually the only one).
+        enabled = [site for site in sites if site.disabled_at is None] or sites
+        form.site.data = min(enabled, key=lambda site: site.id).slug
     return form
 
 
