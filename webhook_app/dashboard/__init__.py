@@ -23,6 +23,7 @@ from . import (  # noqa: F401  (their views register on the blueprint; NAV order
     policy,
     requests,
     sites,
+    statistics,
 )
 from .blueprint import babel, bp, csrf, limiter, local_time, login_manager, select_locale
 

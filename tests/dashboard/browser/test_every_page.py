@@ -25,6 +25,9 @@ ELSEWHERE = {
     "dashboard.incidents_csv": "a download (a[download]): tests/dashboard/test_incidents_page.py",
     "dashboard.incidents_json": "a download (a[download]): tests/dashboard/test_incidents_page.py",
     "dashboard.static": "the stylesheet, not a page (a failed load is a console error)",
+    "dashboard.statistics_csv": "downloads (a[download]): tests/dashboard/test_statistics_page.py",
+    "dashboard.statistics_data": "the chart's JSON, fetched by statistics.js: "
+                                 "test_statistics_browser",
 }
 
 

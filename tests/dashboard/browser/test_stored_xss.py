@@ -29,6 +29,18 @@ RAW_MARKUP = re.compile(
     r"<script|<img src=x|<svg onload|<b data-xss|<a href=\"javascript|</textarea><script",
     re.IGNORECASE,
 )
+# The statistics page alone runs scripts: these two files of the service (its own CSP
+# allows script-src 'self' there), and Chart.js sizes its canvas through the CSSOM (a style
+# attribute on that one element). Anything else is an injection, there as everywhere.
+OWN_SCRIPTS = (
+    '<script src="/static/vendor/chart.js/chart.umd.min.js" defer></script>',
+    '<script src="/static/statistics.js" defer></script>',
+)
+OWN_INJECTED = (
+    'element script: <script src="/static/vendor/chart.js/chart.umd.min.js" defer=""></script>',
+    'element script: <script src="/static/statistics.js" defer=""></script>',
+    'style attribute: <canvas id="stats-chart" ',
+)
 # GET forms (filters, searches) of the visited pages, sent afterwards with every text
 # field set to one of these.
 FORMS: list[str] = []
@@ -52,10 +64,17 @@ GET_FORMS_JS = """(payload) => [...document.forms]  // form.action may be a fiel
 def xss_check(pages: Pages, path: str, response: Response | None) -> None:
     where = f"{path}: "
     page = pages.page
-    if response is not None and (raw := RAW_MARKUP.search(response.text())):
+    statistics = pages.endpoint(path) == "dashboard.statistics"
+    sent = "" if response is None else response.text()
+    if statistics:
+        for script in OWN_SCRIPTS:
+            sent = sent.replace(script, "", 1)
+    if raw := RAW_MARKUP.search(sent):
         pages.problems.append(where + f"unescaped markup in the HTML sent: {raw.group()!r}")
     seen = page.evaluate("window.__xssFound") + page.evaluate("window.__xssScan()")
     for found in dict.fromkeys(seen):
+        if statistics and found.startswith(OWN_INJECTED):
+            continue
         pages.problems.append(where + f"injected: {found}")
     if page.evaluate("window.__xss") is not None:
         pages.problems.append(where + "a payload ran: window.__xss is set")
