@@ -24,7 +24,7 @@ import hmac
 import logging
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -99,6 +99,8 @@ class Listed:
     enabled: bool
     fingerprints: list[str]
     id: int
+    # When a secret retired with a grace period stops signing (by shown fingerprint).
+    ends: dict[str, datetime] = field(default_factory=dict)
 
 
 def site_keys(slug: str) -> SiteKeys | None:
@@ -246,10 +248,12 @@ def listing() -> list[Listed]:
     rows = []
     for site in db.session.scalars(select(Site).order_by(Site.slug)):
         prints = [entry.fingerprint[:SHOWN_FINGERPRINT] for entry in site.secrets]
+        ends = {entry.fingerprint[:SHOWN_FINGERPRINT]: entry.expires_at
+                for entry in site.secrets if entry.expires_at is not None}
         if site.slug == DEFAULT_SITE:
             configured = fingerprint(current_app.config["WEBHOOK_SECRET"])
             prints.insert(0, configured[:SHOWN_FINGERPRINT] + CONFIGURED)
-        rows.append(Listed(site.slug, site.disabled_at is None, prints, site.id))
+        rows.append(Listed(site.slug, site.disabled_at is None, prints, site.id, ends))
     return rows
 
 

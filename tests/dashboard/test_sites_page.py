@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import post_form
@@ -109,6 +109,26 @@ def test_rotation_shows_the_new_secret_once_then_the_old_one_is_retired(app, bro
         assert refused.status_code == 302
         assert notices(browser.get("/sites")), "a site keeps at least one secret"
         assert send("/v1/contact", contact(), site="atelier", secret=new).status_code == 201
+
+
+def test_a_secret_in_its_grace_period_says_until_when_then_that_it_expired(app, browser,
+                                                                           sign_in):
+    with app.app_context(), clock.frozen(T0):
+        sites.add("boutique")
+        old = db.session.scalar(
+            db.select(SiteSecret.fingerprint).join(Site).where(Site.slug == "boutique"))
+        sites.rotate("boutique", grace=timedelta(hours=4))
+        db.session.commit()
+    shown = old[:sites.SHOWN_FINGERPRINT]
+    with clock.frozen(T0 + timedelta(hours=3)):
+        sign_in(browser, browser.account)  # the morning's session has ended
+        page = html.unescape(browser.get("/sites").get_data(as_text=True))
+        grace = r"\(délai de grâce : signe jusqu’au 2026-06-01 13:00 UTC\)"
+        assert re.search(shown + r"</code>\s*" + grace, page), page
+    with clock.frozen(T0 + timedelta(hours=5)):
+        sign_in(browser, browser.account)
+        page = html.unescape(browser.get("/sites").get_data(as_text=True))
+        assert re.search(shown + r"</code>\s*\(expiré le 2026-06-01 13:00 UTC : refusé\)", page)
 
 
 def test_disabling_stops_deliveries_and_enabling_restores_them(app, browser, send):

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from webhook_app import managers, sites
+from webhook_app import clock, managers, sites
 
 from .blueprint import bp, done, in_nav, page, signed_in_manager
 
@@ -44,7 +44,8 @@ def _to_sites() -> ResponseReturnValue:
 def site_list() -> str:
     """Every site: state, fingerprints of its secrets, last delivery."""
     return page("sites/list.html", sites=sites.listing(), last=sites.last_deliveries(),
-                configured=sites.CONFIGURED, seconds=current_app.config["SITE_CACHE_SECONDS"])
+                configured=sites.CONFIGURED, seconds=current_app.config["SITE_CACHE_SECONDS"],
+                now=clock.now())
 
 
 @bp.post("/sites", endpoint="sites_add")
