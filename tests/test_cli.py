@@ -92,8 +92,8 @@ def test_remove_asks_first_and_refuses_default(app, runner, store_message):
     code, output = run(runner, "sites", "remove", "shop", input="y\n")
     assert code == 0 and output.strip().endswith("site shop removed: 0 quotes, 0 invoices, "
                                                   "1 messages, 0 clients, 0 privacy_requests, "
-                                                  "0 stats_events, "
-                                                  "0 stats_rollups, 0 stats_days, "
+                                                  "0 stats_events, 0 stats_rollups, "
+                                                  "0 stats_day_visitors, 0 stats_days, "
                                                   "0 idempotency_keys, 1 secrets")
     with app.app_context():
         assert db.session.scalar(db.select(Site).where(Site.slug == "shop")) is None

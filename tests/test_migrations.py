@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -338,4 +339,75 @@ def test_0010_adds_the_request_records_and_list_indexes_and_goes_back(empty_data
         assert not list_indexes & {i["name"] for i in inspector.get_indexes("contact_messages")}
         upgrade()
         assert "privacy_requests" in inspect(db.engine).get_table_names()
+        db.engine.dispose()
+
+
+def test_0012_keys_the_rollups_keeps_old_days_counted_from_raw_and_goes_back(
+    empty_database_url, secrets
+):
+    """Days stored before 0012 keep their numbers: a rolled-up day from its rollups, a day
+    never rolled up from its raw page views (no counters), also after more page views."""
+    from webhook_app.stats import ingest
+    from webhook_app.stats.rollup import rollup
+    from webhook_app.stats.summary import summary
+
+    app = create_app({**secrets, "DATABASE_URL": empty_database_url})
+    rolled, counting = date(2026, 11, 19), date(2026, 11, 20)
+    with app.app_context():
+        upgrade(revision="0011")
+        db.session.execute(
+            text("INSERT INTO stats_events (site_id, occurred_at, path, country, channel, "
+                 "visitor_hash) VALUES (1, :at, :path, :country, 'direct', :visitor)"),
+            [{"at": datetime(day.year, day.month, day.day, 10), "path": path,
+              "country": country, "visitor": visitor}
+             for day in (rolled, counting)
+             for path, country, visitor in (("/", "FR", "a" * 16), ("/x/", None, "b" * 16),
+                                            ("/", None, "a" * 16))],
+        )  # fmt: skip
+        db.session.execute(
+            text("INSERT INTO stats_days (site_id, day, changes, rolled_changes, visits, "
+                 "visitors) VALUES (1, :rolled, 0, 0, 3, 2), (1, :counting, 0, NULL, NULL, "
+                 "NULL)"),
+            {"rolled": rolled, "counting": counting},
+        )  # fmt: skip
+        db.session.execute(
+            text("INSERT INTO stats_rollups (site_id, day, dimension, value, visits, visitors) "
+                 "VALUES (1, :day, :dimension, :value, :visits, :visitors)"),
+            [{"day": rolled, "dimension": dimension, "value": value, "visits": visits,
+              "visitors": visitors}
+             for dimension, value, visits, visitors in (
+                 ("page", "/", 2, 1), ("page", "/x/", 1, 1), ("country", "FR", 1, 1),
+                 ("country", None, 2, 2), ("channel", "direct", 3, 2))],
+        )  # fmt: skip
+        db.session.commit()
+        before = summary(1, rolled, counting)
+        assert (before["visits"], before["visitors"]) == (6, 4)
+        db.session.rollback()
+
+        upgrade(revision="0012")
+        assert summary(1, rolled, counting) == before
+        now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+        ingest.count(1, [{"site_id": 1, "occurred_at": now, "path": "/", "search_terms": None,
+                          "country": None, "channel": "direct", "referrer_host": None,
+                          "visitor_hash": "a" * 16}], now)  # fmt: skip
+        db.session.execute(text("INSERT INTO stats_events (site_id, occurred_at, path, channel, "
+                                "visitor_hash) VALUES (1, :at, '/', 'direct', :visitor)"),
+                           {"at": datetime(2026, 11, 20, 12), "visitor": "a" * 16})  # fmt: skip
+        db.session.commit()
+        after = summary(1, rolled, counting)
+        assert (after["visits"], after["visitors"]) == (7, 4)
+        assert _rows("SELECT visits FROM stats_days WHERE day > '2026-11-19'") == [(None,)]
+        rollup(now + timedelta(days=1))
+        assert summary(1, rolled, counting) == after
+        with pytest.raises(IntegrityError):
+            db.session.execute(text("INSERT INTO stats_rollups (site_id, day, dimension, value, "
+                                    "visits, visitors) VALUES (1, :day, 'country', NULL, 1, 1)"),
+                               {"day": rolled})  # fmt: skip
+        db.session.rollback()
+
+        downgrade(revision="0011")
+        inspector = inspect(db.engine)
+        assert "stats_day_visitors" not in inspector.get_table_names()
+        assert "ix_stats_rollups_site_day" in {i["name"] for i in
+                                               inspector.get_indexes("stats_rollups")}
         db.engine.dispose()

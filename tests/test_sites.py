@@ -28,7 +28,7 @@ from webhook_app.models import (
     Site,
     SiteSecret,
 )
-from webhook_app.stats.models import StatsDay, StatsEvent, StatsRollup
+from webhook_app.stats.models import StatsDay, StatsDayVisitor, StatsEvent, StatsRollup
 from webhook_app.stats.rollup import rollup
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
@@ -37,6 +37,7 @@ NAME = "Jeanne Martin"
 KINDS = {
     "quotes": Quote, "invoices": Invoice, "messages": ContactMessage, "clients": Client,
     "stats_events": StatsEvent, "stats_rollups": StatsRollup, "stats_days": StatsDay,
+    "stats_day_visitors": StatsDayVisitor,
     "idempotency_keys": IdempotencyKey, "secrets": SiteSecret,
     "privacy_requests": PrivacyRequest,
 }
@@ -62,8 +63,8 @@ def add_site(app, slug: str) -> str:
 
 def populate(app, send, site: str | None, secret: str | None) -> None:
     """What a site holds after a few days of use: messages (one held, one a client's with a
-    quote and an invoice), page views rolled up, an export's record, idempotency keys,
-    secrets."""
+    quote and an invoice), page views rolled up and of today, an export's record,
+    idempotency keys, secrets."""
     with clock.frozen(T0):
         ids = [send("/v1/contact", contact(f"message {n}"), site=site, secret=secret)
                .get_json()["id"] for n in range(3)]
@@ -80,6 +81,10 @@ def populate(app, send, site: str | None, secret: str | None) -> None:
             db.session.commit()
     with app.app_context():
         rollup(T0 + timedelta(days=2))
+    # And a day not rolled up yet, which holds its visitors' hashes.
+    with clock.frozen(T0 + timedelta(days=2)):
+        assert send("/v1/stats/events", page_views(T0 + timedelta(days=2)), site=site,
+                    secret=secret).status_code == 202
 
 
 def held_by(site_id: int) -> dict[str, int]:

@@ -49,7 +49,7 @@ else:
     Model = db.Model
 
 
-def upsert(model: type) -> postgresql.Insert | sqlite.Insert:
+def upsert(model: type | Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT into ``model``'s table in the dialect of the database, which has
     ``on_conflict_do_nothing`` and ``on_conflict_do_update`` (PostgreSQL and SQLite alike)."""
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite

@@ -45,7 +45,7 @@ from .models import (
     Site,
     SiteSecret,
 )
-from .stats.models import StatsDay, StatsEvent, StatsRollup
+from .stats.models import StatsDay, StatsDayVisitor, StatsEvent, StatsRollup
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +312,7 @@ def stored_for(site_id: int) -> list[tuple[str, type[Model], ColumnElement[bool]
         ("privacy_requests", PrivacyRequest, PrivacyRequest.site_id == site_id),
         ("stats_events", StatsEvent, StatsEvent.site_id == site_id),
         ("stats_rollups", StatsRollup, StatsRollup.site_id == site_id),
+        ("stats_day_visitors", StatsDayVisitor, StatsDayVisitor.site_id == site_id),
         ("stats_days", StatsDay, StatsDay.site_id == site_id),
         ("idempotency_keys", IdempotencyKey, IdempotencyKey.site_id == site_id),
         ("secrets", SiteSecret, SiteSecret.site_id == site_id),

@@ -183,6 +183,6 @@ def test_days_are_registered_and_late_days_marked_changed(app, post_events):
     with app.app_context():
         days = {row.day.isoformat(): row.changes for row in db.session.scalars(select(StatsDay))}
         assert db.session.scalar(select(func.count()).select_from(StatsEvent)) == 4
-    # Today is not marked (no lock for concurrent batches); a day that is over is.
+    # Today is not marked; a day that is over is (its rollup must be summed again).
     assert days == {"2026-11-20": 0, "2026-11-17": 2}
 

@@ -59,7 +59,7 @@ def purge_years_later(service) -> str:
 def counts(connection) -> tuple[int, ...]:
     return tuple(
         connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in ("stats_events", "stats_rollups", "stats_days")
+        for table in ("stats_events", "stats_rollups", "stats_days", "stats_day_visitors")
     )
 
 
@@ -80,7 +80,7 @@ def test_sqlite_files_and_log_hold_no_address_or_phone(tmp_path):
         report = purge_years_later(service)
         assert "stats_rollup" in report
         with sqlite3.connect(service.database_path) as connection:
-            assert counts(connection) == (0, 0, 0)
+            assert counts(connection) == (0, 0, 0, 0)
     finally:
         service.stop()
     assert b"/v1/stats/events" in service.log_path.read_bytes()
@@ -101,7 +101,7 @@ def test_postgres_dump_and_logs_hold_no_address_or_phone(tmp_path, postgres):
         purge_years_later(service)
         url = postgres.url(database).replace("postgresql+psycopg", "postgresql")
         with psycopg.connect(url) as connection:
-            assert counts(connection) == (0, 0, 0)
+            assert counts(connection) == (0, 0, 0, 0)
     finally:
         service.stop()
     with open(server_log, "rb") as log:

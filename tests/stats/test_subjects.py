@@ -93,7 +93,8 @@ def test_export_pages_the_statistics_after_the_other_groups(app, store_message):
             [event(terms=EMAIL, at=AT + timedelta(minutes=n)) for n in range(150)],
         )
         db.session.connection().execute(
-            StatsRollup.__table__.insert(), [rollup_row("search", EMAIL)] * 60
+            StatsRollup.__table__.insert(),
+            [rollup_row("search", f"{EMAIL} {n}") for n in range(60)],
         )
         db.session.commit()
         pages = [privacy.export_page(1, EMAIL, page, actor="test") for page in (1, 2, 3)]
@@ -149,7 +150,8 @@ def test_erase_pages_work_on_what_is_left(app, store_message):
             StatsEvent.__table__.insert(), [event(path=f"/c/{EMAIL}/{n}") for n in range(120)]
         )
         db.session.connection().execute(
-            StatsRollup.__table__.insert(), [rollup_row("page", f"/c/{EMAIL}/")] * 40
+            StatsRollup.__table__.insert(),
+            [rollup_row("page", f"/c/{EMAIL}/{n}") for n in range(40)],
         )
         db.session.commit()
         answers = [privacy.erase_page(1, EMAIL, page, actor="test") for page in (1, 2, 3)]

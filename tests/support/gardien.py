@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import requests
@@ -103,11 +104,12 @@ class GardienService:
 
     def signed(
         self, method: str, path: str, json_body: object = None, site: str | None = None,
-        secret: str | None = None, msg_id: str | None = None,
+        secret: str | None = None, msg_id: str | None = None, at: datetime | None = None,
     ) -> requests.Response:
-        """Send a request signed like the plugin does."""
+        """Send a request signed like the plugin does (at ``at``, or now)."""
         body = b"" if json_body is None else body_bytes(json_body)
-        headers = signed_headers(secret or self.webhook_secret, body, msg_id=msg_id, site=site)
+        headers = signed_headers(secret or self.webhook_secret, body, msg_id=msg_id, site=site,
+                                 at=at)
         return requests.request(method, self.url + path, data=body, headers=headers, timeout=10)
 
 
@@ -130,12 +132,14 @@ def service_env(
 
 def start_gardien(
     workdir: Path, port: int | None = None, workers: int = 2, database_url: str | None = None,
-    settings: dict[str, object] | None = None,
+    settings: dict[str, object] | None = None, extra_env: dict[str, str] | None = None,
 ) -> GardienService:
     """Migrate a fresh database (SQLite under ``workdir`` unless ``database_url`` names an
-    empty one) and serve it with gunicorn; ``settings`` become ``GARDIEN_*`` variables."""
+    empty one) and serve it with gunicorn; ``settings`` become ``GARDIEN_*`` variables,
+    ``extra_env`` is added as it is (a moved clock: :mod:`.service_clock`)."""
     workdir.mkdir(parents=True, exist_ok=True)
     env = service_env(database_url or f"sqlite:///{workdir / 'gardien.db'}", settings)
+    env.update(extra_env or {})
     service = GardienService(workdir=workdir, port=port or free_port(), env=env)
     service.flask("db", "upgrade")
     return service.start(workers=workers)

@@ -27,6 +27,7 @@ HOLDINGS = {
     "clients": _l("Client records"), "quotes": _l("Quotes"), "invoices": _l("Invoices"),
     "invoices_in_period": _l("of which still in their accounting period"),
     "stats_events": _l("Visit events"), "stats_rollups": _l("Visit statistics (rolled up)"),
+    "stats_day_visitors": _l("Daily visitor hashes (days not yet rolled up)"),
     "stats_days": _l("Days of visit statistics"),
     "idempotency_keys": _l("Recent request keys"), "secrets": _l("Secrets"),
 }

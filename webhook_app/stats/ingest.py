@@ -18,11 +18,12 @@ day whose salt is destroyed get a hash that links them to nothing (:mod:`.salts`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
 from flask import current_app
 from marshmallow import ValidationError
+from sqlalchemy import update
 
 from webhook_app import clock, policy
 from webhook_app.extensions import db, upsert
@@ -30,7 +31,15 @@ from webhook_app.schemas import flatten
 
 from . import salts
 from .derive import Deriver, get_deriver
-from .models import VISITOR_HASH_CHARS, StatsDay, StatsEvent
+from .models import (
+    ROLLUP_KEY,
+    VISITOR_HASH_CHARS,
+    StatsDay,
+    StatsDayVisitor,
+    StatsEvent,
+    StatsRollup,
+)
+from .rollup import DIMENSIONS, WITHOUT_EMPTY
 from .schemas import page_view
 
 # Clocks of WordPress hosts drift; a page view further ahead than this is an error.
@@ -93,8 +102,13 @@ def receive(site_id: int, page_views: list, now: datetime | None = None) -> dict
             salt = throwaway
         try:
             visit = derive(
-                event["url"], event.get("ip"), event.get("user_agent"), event.get("referrer"),
-                None, salt, site,
+                event["url"],
+                event.get("ip"),
+                event.get("user_agent"),
+                event.get("referrer"),
+                None,
+                salt,
+                site,
             )
         except ValueError:
             # Only the URL can fail, and the message of that error names no value.
@@ -116,27 +130,71 @@ def receive(site_id: int, page_views: list, now: datetime | None = None) -> dict
     if rows:
         connection = db.session.connection()
         connection.execute(StatsEvent.__table__.insert(), rows)
-        register_days(site_id, {row["occurred_at"].date() for row in rows}, now)
+        count(site_id, rows, now)
     rejected.sort(key=lambda rejection: rejection["index"])
     return {"accepted": len(rows), "bots": bots, "rejected": rejected}
 
 
-def register_days(site_id: int, days: Iterable[date], now: datetime) -> None:
-    """Record that ``site_id`` has page views on ``days``; mark the days already over as
-    changed, so their rollup is summed again."""
-    closing = (now + CLOSING).date()
-    connection = db.session.connection()
-    for day in sorted(days):
-        statement = upsert(StatsDay).values(
-            site_id=site_id, day=day, changes=1 if day < closing else 0
-        )
-        keys = [StatsDay.site_id, StatsDay.day]
-        if day < closing:
-            statement = statement.on_conflict_do_update(
-                index_elements=keys, set_={"changes": StatsDay.changes + 1}
-            )
-        else:
-            # Today: nothing to mark, and no row lock for concurrent batches to wait on.
-            statement = statement.on_conflict_do_nothing(index_elements=keys)
-        connection.execute(statement)
+def count(site_id: int, rows: list[dict], now: datetime) -> None:
+    """Add stored visits to their days' counters: visits, new distinct visitors, and the
+    visits of each page, country, channel, referrer host and search; mark the days that
+    are over as changed, so their rollup is summed again. Nothing is committed.
 
+    Locks are taken in one order, that of :func:`.rollup.roll_day` and of the purge: the
+    day's row first, so two batches of a day (or a batch and a rollup) never deadlock;
+    then visitor hashes and rollup keys in sorted order.
+    """
+    closing = (now + CLOSING).date()
+    by_day: dict[date, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_day[row["occurred_at"].date()].append(row)
+    connection = db.session.connection()
+    day_of = {"site_id": site_id}
+    for day, visits in sorted(by_day.items()):
+        changed = 1 if day < closing else 0
+        keys = {**day_of, "day": day}
+        connection.execute(
+            upsert(StatsDay)
+            .values(**keys, changes=changed, visits=len(visits), visitors=0)
+            .on_conflict_do_update(
+                index_elements=[StatsDay.site_id, StatsDay.day],
+                set_={
+                    "changes": StatsDay.changes + changed,
+                    "visits": StatsDay.visits + len(visits),
+                },
+            )  # fmt: skip
+        )
+        hashes = sorted({row["visitor_hash"] for row in visits})
+        # The hashes inserted come back, those already there do not (a row count would
+        # do, but drivers do not all give one for an executemany).
+        new = len(connection.execute(
+            upsert(StatsDayVisitor.__table__)
+            .on_conflict_do_nothing()
+            .returning(StatsDayVisitor.visitor_hash),
+            [{**keys, "visitor_hash": visitor} for visitor in hashes],
+        ).all())  # fmt: skip
+        if new:
+            connection.execute(
+                update(StatsDay)
+                .where(StatsDay.site_id == site_id, StatsDay.day == day)
+                .values(visitors=StatsDay.visitors + new)
+            )
+        tally: Counter[tuple[str, str | None]] = Counter()
+        for dimension, column in DIMENSIONS.items():
+            tally.update((dimension, row[column.key]) for row in visits)
+        for dimension in WITHOUT_EMPTY:
+            tally.pop((dimension, None), None)
+        counters = upsert(StatsRollup.__table__)
+        connection.execute(
+            counters.on_conflict_do_update(
+                index_elements=ROLLUP_KEY,
+                set_={"visits": StatsRollup.visits + counters.excluded.visits},
+            ),
+            [{**keys, "dimension": dimension, "value": value, "visits": n, "visitors": 0}
+             for (dimension, value), n in sorted(tally.items(), key=_rollup_order)],
+        )  # fmt: skip
+
+
+def _rollup_order(item: tuple[tuple[str, str | None], int]) -> tuple[str, str]:
+    (dimension, value), _ = item
+    return dimension, value or ""

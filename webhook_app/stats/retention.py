@@ -27,7 +27,7 @@ from webhook_app.extensions import db, rowcount
 from webhook_app.models import Site
 
 from . import salts
-from .models import StatsDay, StatsEvent, StatsRollup
+from .models import StatsDay, StatsDayVisitor, StatsEvent, StatsRollup
 from .rollup import ended_before, rollup
 from .salts import ONE_DAY
 
@@ -113,6 +113,13 @@ def _delete_ended_days(site_id: int, first_kept: date, chunk: int, actor: str) -
             .where(StatsRollup.site_id == site_id, StatsRollup.day < until)
             .execution_options(synchronize_session=False)
         ))
+        # Hashes of a day never rolled up (the rollup runs first: only a day past its
+        # period has any left); no audit of their own, they are part of the day.
+        db.session.execute(
+            delete(StatsDayVisitor)
+            .where(StatsDayVisitor.site_id == site_id, StatsDayVisitor.day < until)
+            .execution_options(synchronize_session=False)
+        )
         if ended_days or removed:
             audit.record(
                 f"purge.{policy.STATS_ROLLUP}", actor=actor, site_id=site_id,

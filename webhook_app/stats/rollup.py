@@ -1,20 +1,27 @@
-"""Daily rollups: each site's day summed from its raw page views once the day is over.
+"""Daily rollups: each site's day summed again from its raw page views once it is over.
 
-Why a rollup step rather than counters bumped at ingest: distinct visitors cannot be
-added up from batch to batch without keeping, for the whole day, the set of hashes
-already seen. The raw events already are that set, so a day is summed from them in one
-pass once it is over: by ``flask stats rollup`` and, before anything is deleted, by the
-daily purge (:mod:`webhook_app.stats.retention`). The rollups hold counts by day and
-page, country, channel, referrer host or search terms (redacted: no address, phone or
-long number), so the numbers stay the same once the raw events are purged; they have a
-period of their own, ``stats_rollup``, since a page or a search may still carry what a
-visitor typed.
+A day is counted as its page views arrive: ingest adds each batch to the day's totals
+(``stats_days``) and to its rows per page, country, channel, referrer host and search
+terms (``stats_rollups``), and counts as new visitors only the hashes it could add to the
+day's ``stats_day_visitors`` (:func:`.ingest.count`). So the summary reads today as it
+reads any other day, whatever the number of page views.
 
-Which days need summing is kept in ``stats_days``: ingest bumps ``changes`` when late
-page views land on a day that is over, and a rollup records the ``changes`` it saw
-*before* reading the raw events. A batch committed while a day is being summed is then
-either counted or leaves the day marked changed; never lost. Until a day is rolled up
-(today, always) the summary counts it from the raw events (:func:`live_day`).
+Once the day is over, it is summed again from its raw events in one pass: by ``flask
+stats rollup`` and, before anything is deleted, by the daily purge
+(:mod:`webhook_app.stats.retention`). That pass fills in what counters cannot (the
+distinct visitors of each page, country and so on) and ends the day's visitor hashes.
+The rollups hold counts only, with pages and searches redacted (no address, phone or long
+number), so the numbers stay the same once the raw events are purged; they have a period
+of their own, ``stats_rollup``, since a page or a search may still carry what a visitor
+typed.
+
+Late page views (a day already over) cannot be told apart from visitors counted before
+once the day's hashes are gone, so ingest bumps the day's ``changes``; a rollup records
+the ``changes`` it saw *before* reading the raw events. A batch committed while a day is
+being summed is then either counted or leaves the day marked changed; never lost. A day
+marked changed since its rollup, or not counted from its first page view (stored before
+migration 0012), is counted from the raw events by the summary (:func:`live_day`) until
+its next rollup.
 
 Days and rollups end after the ``stats_rollup`` period of the policy file: a day past it
 is never summed (the purge is about to delete it), and a day the purge deleted while it
@@ -33,7 +40,7 @@ from sqlalchemy import delete, distinct, func, or_, select, update
 from webhook_app import clock, policy
 from webhook_app.extensions import db, rowcount
 
-from .models import StatsDay, StatsEvent, StatsRollup
+from .models import StatsDay, StatsDayVisitor, StatsEvent, StatsRollup
 from .salts import ONE_DAY
 
 DIMENSIONS = {
@@ -107,9 +114,7 @@ def roll_day(site_id: int, day: date, changes: int) -> None:
     """
     in_day = _in_day(site_id, day)
     hashes = func.count(distinct(StatsEvent.visitor_hash))
-    visits, visitors = db.session.execute(
-        select(func.count(), hashes).where(*in_day)
-    ).one()
+    visits, visitors = db.session.execute(select(func.count(), hashes).where(*in_day)).one()
     rows = []
     for dimension, column in DIMENSIONS.items():
         query = select(column, func.count(), hashes).where(*in_day).group_by(column)
@@ -124,11 +129,13 @@ def roll_day(site_id: int, day: date, changes: int) -> None:
     # day wait, so the delete below always sees the other one's rows; and the purge,
     # which deletes the day's row before its rollups, either waits for this commit (and
     # then deletes these rows) or has deleted the row, and nothing is written.
-    current = rowcount(db.session.execute(
-        update(StatsDay)
-        .where(StatsDay.site_id == site_id, StatsDay.day == day)
-        .values(rolled_changes=changes, visits=visits, visitors=visitors)
-    ))
+    current = rowcount(
+        db.session.execute(
+            update(StatsDay)
+            .where(StatsDay.site_id == site_id, StatsDay.day == day)
+            .values(rolled_changes=changes, visits=visits, visitors=visitors)
+        )
+    )
     if not current:
         db.session.rollback()
         return
@@ -137,11 +144,18 @@ def roll_day(site_id: int, day: date, changes: int) -> None:
     )
     if rows:
         db.session.connection().execute(StatsRollup.__table__.insert(), rows)
+    # The day's visitors are summed now: the hashes that counted them at ingest can go.
+    db.session.execute(
+        delete(StatsDayVisitor).where(
+            StatsDayVisitor.site_id == site_id, StatsDayVisitor.day == day
+        )
+    )
     db.session.commit()
 
 
 def live_day(site_id: int, day: date) -> DayCounts:
-    """Count a day that is not rolled up (today, or changed since) from its raw events.
+    """Count a day whose counters are not current (see the module docstring) from its raw
+    events.
 
     One pass, counted in Python a chunk of rows at a time: cheaper than one grouping
     query per dimension, and memory stays flat however busy the day.

@@ -1,9 +1,10 @@
 """The visit summary of a date range, for the plugin (``GET /v1/stats/summary``) and the
 dashboard, which calls :func:`summary` directly.
 
-Days are UTC. A day that is rolled up and unchanged since is read from the rollups;
-any other day (today, or one that received late page views) is counted from the raw
-events, so the numbers are right at any moment without waiting for the nightly rollup.
+Days are UTC. A day is read from its totals and rollup rows, which ingest keeps current
+(today included); a day whose counters are not current (late page views since its
+rollup, see :mod:`.rollup`) is counted from its raw events, so the numbers are right at
+any moment without waiting for the nightly rollup.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 
 from webhook_app.extensions import db
 
-from .models import StatsDay, StatsRollup
+from .models import StatsDay, StatsRollup, counted
 from .rollup import DIMENSIONS, DayCounts, live_day
 from .salts import ONE_DAY
 
@@ -58,7 +59,7 @@ def summary(site_id: int, date_from: date, date_to: date) -> dict:
     days: dict[date, DayCounts] = {}
     live = []
     for row in known:
-        if row.rolled_changes is not None and row.rolled_changes == row.changes:
+        if counted(row.rolled_changes, row.changes, row.visits):
             days[row.day] = DayCounts(visits=row.visits, visitors=row.visitors)
         else:
             live.append(row.day)
@@ -75,8 +76,11 @@ def summary(site_id: int, date_from: date, date_to: date) -> dict:
         "visits": sum(counts.visits for counts in days.values()),
         "visitors": sum(counts.visitors for counts in days.values()),
         "days": [
-            {"date": day.isoformat(), "visits": days[day].visits if day in days else 0,
-             "visitors": days[day].visitors if day in days else 0}
+            {
+                "date": day.isoformat(),
+                "visits": days[day].visits if day in days else 0,
+                "visitors": days[day].visitors if day in days else 0,
+            }
             for day in every_day
         ],  # fmt: skip
     }
@@ -93,7 +97,7 @@ def _add_rollups(by: dict[str, Counter], site_id: int, date_from: date, date_to:
         .group_by(StatsRollup.dimension, StatsRollup.value)
     )
     if live:
-        # A changed day may still have the rollup of before the change: counted live.
+        # A day not current may have rollup rows of before its change: counted live.
         query = query.where(StatsRollup.day.not_in(live))
     for dimension, value, visits in db.session.execute(query):
         by[dimension][value] += int(visits)
