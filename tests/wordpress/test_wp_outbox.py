@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
 from concurrent.futures import ThreadPoolExecutor
-
-import requests
 from helpers import submit, visitor_message
 from wp_stack import ensure_running
 
@@ -56,36 +56,42 @@ def test_a_retry_with_the_same_id_is_not_stored_twice(site, gardien, stored):
     assert stored.count() == before + 1
 
 
-def test_a_refused_message_is_kept_as_failed_and_shown_to_the_admin(site, stored):
+def test_a_refused_signature_keeps_messages_waiting_and_alerts_the_admin(site, stored):
+    """A 401 (a typo in the secret or the site slug, a clock that drifted) refuses every message at
+    once: they wait and are retried with backoff, the administrator is told why, and they go out
+    as soon as the settings are right again."""
     before = stored.count()
     wrong = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="  # 26 bytes, not the site's secret
-    tag = "refused-" + requests.utils.quote("x")
-    site.cli(
-        "cf7",
-        {
-            "posted": {
-                "your-name": "Eve",
-                "your-email": "eve@example.fr",
-                "your-message": f"Bonjour {tag}",
-            },
-            "tags": {"your-email": "email", "your-message": "textarea"},
-        },
-        GARDIEN_TEST_SECRET=wrong,
-    )
+    fields = visitor_message()
+    with site.secret_replaced(wrong):
+        assert submit(site, fields).status_code == 303
+        [row] = site.cli("outbox")["rows"]
+        assert (row["status"], row["last_status"], row["last_error"]) == (
+            "pending",
+            "401",
+            "unauthorized",
+        )
+        site.cron()
+        assert site.cli("outbox")["rows"][0]["attempts"] == "1", "backoff: not due yet"
+        site.cli("travel", {"seconds": 3600})
+        site.cron()
+        [row] = site.cli("outbox")["rows"]
+        assert (row["status"], row["attempts"]) == ("pending", "2")
 
-    [row] = site.cli("outbox")["rows"]
-    assert row["status"] == "failed"
-    assert row["last_status"] == "401"
-    assert row["last_error"] == "unauthorized"
-    assert stored.count() == before
+        admin = site.login()
+        page = admin.get(f"{site.url}/wp-admin/tools.php?page=gardien-status", timeout=30).text
+        notice = re.search(r'<div class="notice notice-error"><p>(.*?)</p>', page, re.DOTALL)
+        assert notice, "the admin notice"
+        assert "The Gardien service refuses this site's signature (HTTP 401 unauthorized)" in (
+            html.unescape(notice[1])
+        )
+        assert "refused by the Gardien service and" not in page, "nothing is failed"
+        assert "Signature refused since" in page, "the status page says it too"
+        assert fields["gardien_email"] not in page
 
+    site.cli("travel", {"seconds": 3600})
     site.cron()
-    assert site.cli("outbox")["rows"][0]["attempts"] == "1", "a 4xx is not retried by cron"
-
-    admin = site.login()
-    page = admin.get(f"{site.url}/wp-admin/tools.php?page=gardien-status", timeout=30)
-    assert page.status_code == 200
-    assert row["webhook_id"] in page.text
-    assert "unauthorized" in page.text and ">401<" in page.text
-    assert "refused by the Gardien service" in page.text, "the admin notice"
-    assert "eve@example.fr" not in page.text and tag not in page.text
+    assert site.cli("outbox")["rows"] == []
+    assert stored.count() == before + 1
+    page = site.login().get(f"{site.url}/wp-admin/tools.php?page=gardien-status", timeout=30).text
+    assert "refuses this site's signature" not in page and "Signature refused since" not in page
