@@ -19,6 +19,9 @@ foreach (
         'gardien_last_error',
         'gardien_policy_cache',
         'gardien_skipped_submissions',
+        'gardien_unstored_submissions',
+        'gardien_signature_refused',
+        'gardien_keyring',
     ] as $gardien_option
 ) {
     delete_option($gardien_option);
@@ -26,7 +29,8 @@ foreach (
 
 $wpdb->query(
     "DELETE FROM {$wpdb->options}
-     WHERE option_name LIKE '\\_transient\\_gardien\\_%' OR option_name LIKE '\\_transient\\_timeout\\_gardien\\_%'"
+     WHERE option_name LIKE '\\_transient\\_gardien\\_%' OR option_name LIKE '\\_transient\\_timeout\\_gardien\\_%'
+     OR option_name LIKE 'gardien\\_lock\\_%'"
 );
 
 wp_clear_scheduled_hook('gardien_outbox_delivery');

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from concurrent.futures import ThreadPoolExecutor
+
 from helpers import submit, visitor_message
 from wp_stack import ensure_running
 

@@ -48,7 +48,9 @@ def test_two_cron_runs_at_once_count_each_page_view_once(site, gardien):
     before = visits_today(gardien)
     agent = f"{BROWSER_AGENT} Gardien{uuid.uuid4().hex[:8]}"
     for number in range(6):
-        response = requests.get(f"{site.url}/?s=page{number}", headers={"User-Agent": agent}, timeout=30)
+        response = requests.get(
+            f"{site.url}/?s=page{number}", headers={"User-Agent": agent}, timeout=30
+        )
         assert response.status_code == 200
     assert site.cli("outbox")["visits"] == 6
 

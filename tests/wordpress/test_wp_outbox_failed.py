@@ -47,7 +47,13 @@ def refused_message(site, gardien) -> tuple[dict, str]:
     taken = gardien.signed(
         "POST",
         "/v1/contact",
-        {"form": "other", "name": "X", "email": "x@example.org", "message": "Autre", "consent": True},
+        {
+            "form": "other",
+            "name": "X",
+            "email": "x@example.org",
+            "message": "Autre",
+            "consent": True,
+        },
         msg_id=row["webhook_id"],
     )
     assert taken.status_code == 201, taken.text
@@ -91,7 +97,12 @@ def test_each_refused_message_is_listed_and_can_be_retried_or_deleted(site, gard
 
     retried = admin.post(
         f"{site.url}/wp-admin/admin-post.php",
-        data={"action": "gardien_failed_row", "row": row["id"], "_wpnonce": form["nonce"], "do": "retry"},
+        data={
+            "action": "gardien_failed_row",
+            "row": row["id"],
+            "_wpnonce": form["nonce"],
+            "do": "retry",
+        },
         allow_redirects=False,
         timeout=30,
     )
@@ -106,7 +117,12 @@ def test_each_refused_message_is_listed_and_can_be_retried_or_deleted(site, gard
 
     deleted = admin.post(
         f"{site.url}/wp-admin/admin-post.php",
-        data={"action": "gardien_failed_row", "row": row["id"], "_wpnonce": form["nonce"], "do": "delete"},
+        data={
+            "action": "gardien_failed_row",
+            "row": row["id"],
+            "_wpnonce": form["nonce"],
+            "do": "delete",
+        },
         allow_redirects=False,
         timeout=30,
     )
@@ -128,7 +144,9 @@ def test_a_row_action_needs_the_nonce_and_the_capability(site, gardien):
 
     anonymous = requests.post(url, data={**data, "_wpnonce": form["nonce"]}, timeout=30)
     no_nonce = admin.post(url, data=data, timeout=30)
-    foreign_nonce = admin.post(url, data={**data, "row": str(int(row["id"]) + 1), "_wpnonce": form["nonce"]}, timeout=30)
+    foreign_nonce = admin.post(
+        url, data={**data, "row": str(int(row["id"]) + 1), "_wpnonce": form["nonce"]}, timeout=30
+    )
     by_get = admin.get(url, params={**data, "_wpnonce": form["nonce"]}, timeout=30)
 
     assert anonymous.status_code != 200 or "wp-login.php" in anonymous.url
@@ -144,6 +162,7 @@ def test_refused_messages_are_deleted_after_thirty_days_with_a_notice_before(sit
     assert "will be deleted" not in page
 
     tools(site, "age-failed", {"seconds": 25 * 86400})
+    site.cli("travel", {"seconds": 600})  # the five-minute delivery event is due
     site.cron()
     assert len(site.cli("outbox")["rows"]) == 1
     page = admin.get(f"{site.url}/wp-admin/", timeout=30).text
@@ -152,6 +171,7 @@ def test_refused_messages_are_deleted_after_thirty_days_with_a_notice_before(sit
     assert "1 refused message will be deleted on " in html.unescape(notice[1])
 
     tools(site, "age-failed", {"seconds": 6 * 86400})
+    site.cli("travel", {"seconds": 600})
     site.cron()
     assert site.cli("outbox")["rows"] == []
     page = admin.get(f"{site.url}/wp-admin/", timeout=30).text

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from helpers import submit, visitor_message
+from wp_stack import PHP_DIR
 
 UNUSABLE_SECRET = "whsec_c2hvcnQ="  # "short": not a usable secret, so not configured
 
@@ -18,7 +19,9 @@ UNUSABLE_SECRET = "whsec_c2hvcnQ="  # "short": not a usable secret, so not confi
 @contextmanager
 def outbox_table_gone(site) -> Iterator[None]:
     """The outbox table cannot be written (a full disk, a lost table): every insert fails."""
-    site.database.sql("RENAME TABLE wordpress.wp_gardien_outbox TO wordpress.wp_gardien_outbox_away")
+    site.database.sql(
+        "RENAME TABLE wordpress.wp_gardien_outbox TO wordpress.wp_gardien_outbox_away"
+    )
     try:
         yield
     finally:
@@ -48,7 +51,12 @@ def not_stored_row(site) -> str | None:
     return None if found is None else html.unescape(found[1])
 
 
+def forget_counts(site) -> None:
+    site.php(PHP_DIR / "outbox-tools.php", "forget-counts", input={})
+
+
 def test_form_plugin_entries_that_cannot_be_stored_are_counted(site, stored):
+    forget_counts(site)
     before = stored.count()
     assert not_stored_row(site) is None
     tags = [uuid.uuid4().hex[:10] for _ in range(3)]
@@ -80,6 +88,7 @@ def test_form_plugin_entries_that_cannot_be_stored_are_counted(site, stored):
 
 
 def test_the_own_form_says_the_message_was_not_sent(site, stored):
+    forget_counts(site)
     before = stored.count()
     fields = visitor_message()
     with outbox_table_gone(site):

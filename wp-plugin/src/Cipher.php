@@ -5,7 +5,8 @@ namespace Gardien;
 /**
  * Seals what waits on this server (outbox payloads, buffered visits) with libsodium's secretbox.
  * The key is derived from the webhook secret with HKDF, so a database dump alone does not reveal
- * a visitor's message when the secret lives in wp-config.php.
+ * a visitor's message when the secret lives in wp-config.php. Keyring keeps the keys of earlier
+ * secrets, themselves sealed, until nothing waits under them.
  */
 final class Cipher
 {
@@ -17,13 +18,32 @@ final class Cipher
 
     public static function fromSecret(string $secret): self
     {
-        $key = hash_hkdf(
-            'sha256',
-            Signer::keyFromSecret($secret),
-            SODIUM_CRYPTO_SECRETBOX_KEYBYTES,
-            'gardien outbox v1'
-        );
-        return new self($key);
+        return self::fromMaterial(Signer::keyFromSecret($secret), 'gardien outbox v1');
+    }
+
+    /** A key derived with HKDF-SHA256 from secret material, for one purpose (`$info`). */
+    public static function fromMaterial(string $material, string $info): self
+    {
+        return new self(hash_hkdf('sha256', $material, SODIUM_CRYPTO_SECRETBOX_KEYBYTES, $info));
+    }
+
+    /** A cipher from a key that wrappedWith() sealed; null when `$wrapping` cannot open it. */
+    public static function unwrap(string $wrapped, self $wrapping): ?self
+    {
+        $key = $wrapping->open($wrapped);
+        return $key !== null && strlen($key) === SODIUM_CRYPTO_SECRETBOX_KEYBYTES ? new self($key) : null;
+    }
+
+    /** This cipher's key, sealed with another one: how Keyring stores it. */
+    public function wrappedWith(self $wrapping): string
+    {
+        return $wrapping->seal($this->key);
+    }
+
+    /** A short name of the key (an HMAC of it, which reveals nothing of the key itself). */
+    public function id(): string
+    {
+        return substr(hash_hmac('sha256', 'gardien key id', $this->key), 0, 16);
     }
 
     public function seal(string $plaintext): string

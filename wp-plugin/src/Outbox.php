@@ -5,8 +5,14 @@ namespace Gardien;
 /**
  * Every message for the service waits here first: a row holds the sealed JSON body and only
  * delivery metadata (webhook-id, endpoint, attempts, next attempt, last status and error code).
- * A 2xx deletes the row; no answer, a 5xx or a 429 schedules another attempt with the same
- * webhook-id (Backoff); any other answer keeps the row as `failed` for the administrator.
+ *
+ * A 2xx deletes the row. No answer, a 5xx, a 429 or a refused signature (401: a typo in the
+ * secret or the site slug, a clock that drifted, which would otherwise fail every message at
+ * once) schedule another attempt with the same webhook-id (Backoff); a refused signature also
+ * alerts the administrator. Any other answer keeps the row as `failed`: the administrator can
+ * send it again or delete it, and it is deleted after the retention period since it holds
+ * personal data. One cron run at a time delivers (Lock), and each row is claimed before it is
+ * sent, so that a message and its retries leave from one process only.
  */
 final class Outbox
 {
@@ -16,6 +22,13 @@ final class Outbox
     public const FAILED = 'failed';
     public const LAST_DELIVERY_OPTION = 'gardien_last_delivery';
     public const LAST_ERROR_OPTION = 'gardien_last_error';
+    /** Since when and how the service refuses this site's signature; gone at the next delivery. */
+    public const SIGNATURE_REFUSED_OPTION = 'gardien_signature_refused';
+    /** Form entries that could not be kept at all: how many, and when the last one was. */
+    public const UNSTORED_OPTION = 'gardien_unstored_submissions';
+    /** Days a refused message is kept; the `gardien_failed_retention_days` filter changes it. */
+    public const FAILED_RETENTION_DAYS = 30;
+    private const LOCK_SECONDS = 300;
 
     public function __construct(private Settings $settings)
     {
@@ -41,14 +54,27 @@ final class Outbox
         return $schedules;
     }
 
+    /** Reseal what an earlier secret sealed, delete refused messages past retention, deliver. */
     public function action_gardien_outbox_delivery(): void
     {
-        $this->deliverDue();
+        $lock = Lock::acquire('delivery', self::LOCK_SECONDS);
+        if ($lock === null) {
+            return;
+        }
+        try {
+            if ($this->settings->isConfigured()) {
+                (new Keyring($this->settings))->rotate();
+            }
+            self::deleteExpiredFailures();
+            $this->deliverDue();
+        } finally {
+            $lock->release();
+        }
     }
 
     /**
-     * The secret changed on the settings page: reseal waiting rows with the new key, or they
-     * could never be opened again.
+     * The secret changed on the settings page: remember the old key, and reseal waiting rows
+     * with the new one at once.
      *
      * @param mixed $old
      * @param mixed $new
@@ -60,10 +86,13 @@ final class Outbox
         if (Settings::isLocked('webhook_secret') || $oldSecret === $newSecret) {
             return;
         }
-        if (!Signer::isValidSecret($oldSecret) || !Signer::isValidSecret($newSecret)) {
-            return;
+        if (Signer::isValidSecret($oldSecret)) {
+            Keyring::remember(Cipher::fromSecret($oldSecret), false);
         }
-        self::reseal(Cipher::fromSecret($oldSecret), Cipher::fromSecret($newSecret));
+        $settings = Settings::load();
+        if ($settings->isConfigured()) {
+            (new Keyring($settings))->rotate();
+        }
     }
 
     public static function table(): string
@@ -91,7 +120,7 @@ final class Outbox
         $inserted = $wpdb->insert(self::table(), [
             'webhook_id' => wp_generate_uuid4(),
             'endpoint' => $endpoint,
-            'payload' => Cipher::fromSecret($this->settings->webhookSecret())->seal($body),
+            'payload' => (new Keyring($this->settings))->current()->seal($body),
             'status' => self::PENDING,
             'attempts' => 0,
             'next_attempt_at' => $now,
@@ -101,55 +130,96 @@ final class Outbox
     }
 
     /**
-     * Queue a message and try it at once; the outbox row is the guarantee, the attempt a bonus.
+     * Queue a form entry and try it at once; the outbox row is the guarantee, the attempt a bonus.
+     * An entry that cannot be queued is counted for the status page (null is returned: the
+     * plugin's own form then tells the visitor).
      *
      * @param array<string, mixed> $payload
      */
     public function queueAndSend(string $endpoint, array $payload, int $timeout = 8): ?int
     {
         $id = $this->enqueue($endpoint, $payload);
-        if ($id !== null) {
-            $this->deliver($id, $timeout);
+        if ($id === null) {
+            self::countUnstored();
+            return null;
         }
+        $this->deliver($id, $timeout);
         return $id;
     }
 
+    /** One more form entry that could not be kept (its content is not logged anywhere). */
+    public static function countUnstored(): void
+    {
+        $unstored = self::unstored();
+        update_option(self::UNSTORED_OPTION, ['count' => $unstored['count'] + 1, 'last_at' => time()], false);
+    }
+
+    /** @return array{count: int, last_at: int} */
+    public static function unstored(): array
+    {
+        $unstored = get_option(self::UNSTORED_OPTION, []);
+        return [
+            'count' => is_array($unstored) ? (int) ($unstored['count'] ?? 0) : 0,
+            'last_at' => is_array($unstored) ? (int) ($unstored['last_at'] ?? 0) : 0,
+        ];
+    }
+
     /**
-     * One delivery attempt of one row. Null when the row is gone, failed, or being sent by
-     * another process (the claim is what keeps two cron runs from sending it twice).
+     * One delivery attempt of one row. Null when the row is gone, not due, failed, or being sent
+     * by another process (the claim is what keeps two processes from sending it twice).
      */
     public function deliver(int $id, int $timeout = 15): ?Response
     {
         global $wpdb;
-        $table = self::table();
         $now = time();
         $claimed = $wpdb->query($wpdb->prepare(
-            "UPDATE {$table} SET locked_until = %s
-             WHERE id = %d AND status = %s AND (locked_until IS NULL OR locked_until < %s)",
+            "UPDATE {$wpdb->prefix}gardien_outbox SET locked_until = %s
+             WHERE id = %d AND status = %s AND next_attempt_at <= %s
+             AND (locked_until IS NULL OR locked_until < %s)",
             self::now($now + $timeout + 30),
             $id,
             self::PENDING,
+            self::now($now),
             self::now($now)
         ));
         if ($claimed !== 1) {
             return null;
         }
-        $row = $wpdb->get_row($wpdb->prepare("SELECT * FROM {$table} WHERE id = %d", $id), ARRAY_A);
+        $row = $wpdb->get_row(
+            $wpdb->prepare("SELECT * FROM {$wpdb->prefix}gardien_outbox WHERE id = %d", $id),
+            ARRAY_A
+        );
         if (!is_array($row)) {
             return null;
         }
-        $body = $this->settings->isConfigured()
-            ? Cipher::fromSecret($this->settings->webhookSecret())->open((string) $row['payload'])
-            : null;
+        if (!$this->settings->isConfigured()) {
+            $response = new Response(0, null, 'not_configured');
+            $this->record($row, $response, false);
+            return $response;
+        }
+        $body = (new Keyring($this->settings))->open((string) $row['payload']);
         if ($body === null) {
-            $response = new Response(0, null, $this->settings->isConfigured() ? 'key_mismatch' : 'not_configured');
+            // No key this site has opens it: kept as failed, for the administrator to see.
+            $response = new Response(0, null, 'key_mismatch');
             $this->record($row, $response, true);
             return $response;
         }
         $response = (new Client($this->settings))
             ->send('POST', (string) $row['endpoint'], $body, (string) $row['webhook_id'], $timeout);
-        $this->record($row, $response, !$response->isRetryable());
+        $this->record($row, $response, !self::isRetryable($response));
         return $response;
+    }
+
+    /** The contract's retryable outcomes, and a refused signature (the settings will be fixed). */
+    public static function isRetryable(Response $response): bool
+    {
+        return $response->isRetryable() || self::isSignatureRefused($response);
+    }
+
+    public static function isSignatureRefused(Response $response): bool
+    {
+        return $response->status === 401
+            || ($response->status >= 400 && preg_match('/signature|timestamp/', $response->errorCode) === 1);
     }
 
     /**
@@ -161,11 +231,11 @@ final class Outbox
     public function deliverDue(int $limit = 100, int $budgetSeconds = 25): array
     {
         global $wpdb;
-        $table = self::table();
         $started = time();
         $counts = ['delivered' => 0, 'retrying' => 0, 'failed' => 0];
         $ids = $wpdb->get_col($wpdb->prepare(
-            "SELECT id FROM {$table} WHERE status = %s AND next_attempt_at <= %s ORDER BY next_attempt_at, id LIMIT %d",
+            "SELECT id FROM {$wpdb->prefix}gardien_outbox WHERE status = %s AND next_attempt_at <= %s
+             ORDER BY next_attempt_at, id LIMIT %d",
             self::PENDING,
             self::now(),
             $limit
@@ -180,7 +250,7 @@ final class Outbox
             }
             if ($response->isSuccess()) {
                 $counts['delivered']++;
-            } elseif ($response->isRetryable()) {
+            } elseif (self::isRetryable($response)) {
                 $counts['retrying']++;
                 break;
             } else {
@@ -198,9 +268,8 @@ final class Outbox
     public function retryNow(): array
     {
         global $wpdb;
-        $table = self::table();
         $wpdb->query($wpdb->prepare(
-            "UPDATE {$table} SET status = %s, next_attempt_at = %s WHERE status IN (%s, %s)",
+            "UPDATE {$wpdb->prefix}gardien_outbox SET status = %s, next_attempt_at = %s WHERE status IN (%s, %s)",
             self::PENDING,
             self::now(),
             self::PENDING,
@@ -209,61 +278,138 @@ final class Outbox
         return $this->deliverDue(500, 40);
     }
 
+    /** Send one refused message again; null when it is not (or no longer) a failed row. */
+    public function retryFailed(int $id): ?Response
+    {
+        global $wpdb;
+        $reset = $wpdb->query($wpdb->prepare(
+            "UPDATE {$wpdb->prefix}gardien_outbox SET status = %s, next_attempt_at = %s, locked_until = NULL
+             WHERE id = %d AND status = %s",
+            self::PENDING,
+            self::now(),
+            $id,
+            self::FAILED
+        ));
+        return $reset === 1 ? $this->deliver($id) : null;
+    }
+
+    /** Delete one refused message from this site; false when there was no such failed row. */
+    public static function deleteFailed(int $id): bool
+    {
+        global $wpdb;
+        return $wpdb->query($wpdb->prepare(
+            "DELETE FROM {$wpdb->prefix}gardien_outbox WHERE id = %d AND status = %s",
+            $id,
+            self::FAILED
+        )) === 1;
+    }
+
+    /** Days a refused message is kept before cron deletes it (at least one). */
+    public static function failedRetentionDays(): int
+    {
+        /**
+         * Filters how many days a message refused by the service is kept on this site.
+         *
+         * @param int $days 30 by default
+         */
+        return max(1, (int) apply_filters('gardien_failed_retention_days', self::FAILED_RETENTION_DAYS));
+    }
+
+    /**
+     * When a failed row is deleted: the retention period after it was refused.
+     *
+     * @param array<string, mixed> $row with last_attempt_at and created_at
+     */
+    public static function deletionTime(array $row): int
+    {
+        $refused = (string) ($row['last_attempt_at'] ?? '') !== '' ? $row['last_attempt_at'] : $row['created_at'];
+        return (int) strtotime($refused . ' UTC') + self::failedRetentionDays() * DAY_IN_SECONDS;
+    }
+
+    /** Delete refused messages older than the retention period. Returns how many. */
+    public static function deleteExpiredFailures(): int
+    {
+        global $wpdb;
+        return (int) $wpdb->query($wpdb->prepare(
+            "DELETE FROM {$wpdb->prefix}gardien_outbox
+             WHERE status = %s AND COALESCE(last_attempt_at, created_at) < %s",
+            self::FAILED,
+            self::now(time() - self::failedRetentionDays() * DAY_IN_SECONDS)
+        ));
+    }
+
     /**
      * Counts for the admin page and the notice.
      *
-     * @return array{pending: int, failed: int, oldest_pending: ?string}
+     * @return array{pending: int, failed: int, oldest_pending: ?string, next_deletion: ?int}
      */
     public static function summary(): array
     {
         global $wpdb;
-        $table = self::table();
         $rows = $wpdb->get_results(
-            "SELECT status, COUNT(*) AS n, MIN(created_at) AS oldest FROM {$table} GROUP BY status",
+            "SELECT status, COUNT(*) AS n, MIN(created_at) AS oldest,
+             MIN(COALESCE(last_attempt_at, created_at)) AS first_refused
+             FROM {$wpdb->prefix}gardien_outbox GROUP BY status",
             ARRAY_A
         );
-        $summary = ['pending' => 0, 'failed' => 0, 'oldest_pending' => null];
+        $summary = ['pending' => 0, 'failed' => 0, 'oldest_pending' => null, 'next_deletion' => null];
         foreach ((array) $rows as $row) {
             if ($row['status'] === self::PENDING) {
                 $summary['pending'] = (int) $row['n'];
                 $summary['oldest_pending'] = $row['oldest'];
             } elseif ($row['status'] === self::FAILED) {
                 $summary['failed'] = (int) $row['n'];
+                $summary['next_deletion'] = self::deletionTime(['last_attempt_at' => $row['first_refused']]);
             }
         }
         return $summary;
     }
 
+    /** How many failed rows cron deletes before `$timestamp`. */
+    public static function failedDeletedBefore(int $timestamp): int
+    {
+        global $wpdb;
+        return (int) $wpdb->get_var($wpdb->prepare(
+            "SELECT COUNT(*) FROM {$wpdb->prefix}gardien_outbox
+             WHERE status = %s AND COALESCE(last_attempt_at, created_at) < %s",
+            self::FAILED,
+            self::now($timestamp - self::failedRetentionDays() * DAY_IN_SECONDS)
+        ));
+    }
+
     /**
-     * Failed rows, metadata only (never the payload).
+     * Failed rows, oldest first: delivery metadata and what the message is (`kind`: contact,
+     * stats or unreadable; the contact form's slug, the number of page views). Never the payload.
      *
      * @return list<array<string, mixed>>
      */
-    public static function failedRows(int $limit = 50): array
+    public function failedRows(int $limit = 100): array
     {
         global $wpdb;
-        $table = self::table();
-        return (array) $wpdb->get_results($wpdb->prepare(
-            "SELECT id, webhook_id, endpoint, attempts, last_status, last_error, created_at, last_attempt_at
-             FROM {$table} WHERE status = %s ORDER BY created_at LIMIT %d",
+        $rows = (array) $wpdb->get_results($wpdb->prepare(
+            "SELECT id, webhook_id, endpoint, payload, attempts, last_status, last_error, created_at, last_attempt_at
+             FROM {$wpdb->prefix}gardien_outbox WHERE status = %s ORDER BY created_at, id LIMIT %d",
             self::FAILED,
             $limit
         ), ARRAY_A);
-    }
-
-    /** Re-encrypt every waiting row and buffered visit from one key to another. */
-    public static function reseal(Cipher $from, Cipher $to): void
-    {
-        global $wpdb;
-        foreach ([self::table(), VisitBuffer::table()] as $table) {
-            $rows = $wpdb->get_results("SELECT id, payload FROM {$table}", ARRAY_A);
-            foreach ((array) $rows as $row) {
-                $plain = $from->open((string) $row['payload']);
-                if ($plain !== null) {
-                    $wpdb->update($table, ['payload' => $to->seal($plain)], ['id' => (int) $row['id']]);
-                }
+        $keyring = $this->settings->isConfigured() ? new Keyring($this->settings) : null;
+        foreach ($rows as $index => $row) {
+            $plain = $keyring === null ? null : $keyring->open((string) $row['payload']);
+            $body = $plain === null ? null : json_decode($plain, true);
+            unset($row['payload'], $plain);
+            $row['kind'] = 'unreadable';
+            if (is_array($body) && $row['endpoint'] === '/v1/contact') {
+                $row['kind'] = 'contact';
+                $row['form'] = is_string($body['form'] ?? null) ? sanitize_key($body['form']) : '';
+            } elseif (is_array($body) && $row['endpoint'] === '/v1/stats/events') {
+                $row['kind'] = 'stats';
+                $row['events'] = count((array) ($body['events'] ?? []));
+            } elseif (is_array($body)) {
+                $row['kind'] = 'other';
             }
+            $rows[$index] = $row;
         }
+        return array_values($rows);
     }
 
     /** MySQL DATETIME in UTC. */
@@ -276,14 +422,16 @@ final class Outbox
     private function record(array $row, Response $response, bool $final): void
     {
         global $wpdb;
-        $table = self::table();
         if ($response->isSuccess()) {
-            $wpdb->delete($table, ['id' => (int) $row['id']]);
+            $wpdb->delete(self::table(), ['id' => (int) $row['id']]);
             update_option(self::LAST_DELIVERY_OPTION, time(), false);
+            if (get_option(self::SIGNATURE_REFUSED_OPTION) !== false) {
+                delete_option(self::SIGNATURE_REFUSED_OPTION);
+            }
             return;
         }
         $attempts = (int) $row['attempts'] + 1;
-        $wpdb->update($table, [
+        $wpdb->update(self::table(), [
             'status' => $final ? self::FAILED : self::PENDING,
             'attempts' => $attempts,
             'next_attempt_at' => self::now(time() + Backoff::delay($attempts, $response->retryAfter)),
@@ -297,5 +445,13 @@ final class Outbox
             'endpoint' => (string) $row['endpoint'],
             'error' => $response->describe(),
         ], false);
+        if (self::isSignatureRefused($response)) {
+            $refused = get_option(self::SIGNATURE_REFUSED_OPTION, []);
+            update_option(self::SIGNATURE_REFUSED_OPTION, [
+                'since' => is_array($refused) && isset($refused['since']) ? (int) $refused['since'] : time(),
+                'at' => time(),
+                'error' => $response->describe(),
+            ], true);
+        }
     }
 }

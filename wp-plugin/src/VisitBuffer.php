@@ -4,7 +4,8 @@ namespace Gardien;
 
 /**
  * Page views waiting to be batched: one sealed row per visit, written on the visitor's request
- * (one INSERT, no HTTP), moved by WP-Cron into outbox batches of at most 500 events.
+ * (one INSERT, no HTTP), moved by WP-Cron into outbox batches of at most 500 events. One process
+ * at a time moves them (Lock): two cron runs reading the same rows would count them twice.
  */
 final class VisitBuffer
 {
@@ -12,6 +13,8 @@ final class VisitBuffer
     /** The service's limit is 1 MiB; stay well under it whatever the URLs look like. */
     public const BATCH_BYTES = 900000;
     private const BATCHES_PER_RUN = 20;
+    /** Longer than a flush can take; a run that died holding the lock delays the next by this. */
+    private const LOCK_SECONDS = 300;
 
     public function __construct(private Settings $settings)
     {
@@ -35,28 +38,40 @@ final class VisitBuffer
             return false;
         }
         return $wpdb->insert(self::table(), [
-            'payload' => Cipher::fromSecret($this->settings->webhookSecret())->seal($json),
+            'payload' => (new Keyring($this->settings))->current()->seal($json),
             'created_at' => Outbox::now(),
         ]) === 1;
     }
 
     /**
-     * Move buffered visits into outbox batches. Returns the number of batches queued.
-     * A batch is queued before its visits are deleted, so a crash in between can only repeat
-     * visits, never lose them.
+     * Move buffered visits into outbox batches. Returns the number of batches queued, 0 as well
+     * when another process is doing it. A batch is queued before its visits are deleted, so a
+     * crash in between can only repeat visits, never lose them.
      */
     public function flush(Outbox $outbox): int
     {
-        global $wpdb;
         if (!$this->settings->isConfigured()) {
             return 0;
         }
-        $table = self::table();
-        $cipher = Cipher::fromSecret($this->settings->webhookSecret());
+        $lock = Lock::acquire('visits', self::LOCK_SECONDS);
+        if ($lock === null) {
+            return 0;
+        }
+        try {
+            return $this->flushLocked($outbox);
+        } finally {
+            $lock->release();
+        }
+    }
+
+    private function flushLocked(Outbox $outbox): int
+    {
+        global $wpdb;
+        $keyring = new Keyring($this->settings);
         $batches = 0;
         for ($run = 0; $run < self::BATCHES_PER_RUN; $run++) {
             $rows = $wpdb->get_results($wpdb->prepare(
-                "SELECT id, payload FROM {$table} ORDER BY id LIMIT %d",
+                "SELECT id, payload FROM {$wpdb->prefix}gardien_visits ORDER BY id LIMIT %d",
                 self::BATCH_SIZE
             ), ARRAY_A);
             if (!$rows) {
@@ -66,7 +81,7 @@ final class VisitBuffer
             $ids = [];
             $bytes = 0;
             foreach ($rows as $row) {
-                $plain = $cipher->open((string) $row['payload']);
+                $plain = $keyring->open((string) $row['payload']);
                 $event = $plain === null ? null : json_decode($plain, true);
                 if (is_array($event)) {
                     $bytes += strlen($plain) + 1;
@@ -75,15 +90,19 @@ final class VisitBuffer
                     }
                     $events[] = $event;
                 }
-                // An unreadable row (sealed under an old key) is dropped with the batch: it is
-                // only a page view and cannot be read again.
+                // A row no key of the keyring opens is dropped with the batch: it is only a
+                // page view and can never be read again.
                 $ids[] = (int) $row['id'];
             }
             if ($events !== [] && $outbox->enqueue('/v1/stats/events', ['events' => $events]) === null) {
                 break;
             }
             $batches += $events === [] ? 0 : 1;
-            $wpdb->query("DELETE FROM {$table} WHERE id IN (" . implode(',', array_map('intval', $ids)) . ')');
+            $wpdb->query($wpdb->prepare(
+                "DELETE FROM {$wpdb->prefix}gardien_visits WHERE id IN ("
+                    . implode(',', array_fill(0, count($ids), '%d')) . ')',
+                $ids
+            ));
         }
         return $batches;
     }
@@ -91,6 +110,6 @@ final class VisitBuffer
     public static function count(): int
     {
         global $wpdb;
-        return (int) $wpdb->get_var('SELECT COUNT(*) FROM ' . self::table());
+        return (int) $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->prefix}gardien_visits");
     }
 }

@@ -34,4 +34,28 @@ final class CipherTest extends TestCase
         self::assertNull($cipher->open('payload'));
         self::assertNull($cipher->open('g1:short'));
     }
+
+    public function testAWrappedKeyOpensWhatItSealedOnlyWithItsWrappingKey(): void
+    {
+        $cipher = Cipher::fromSecret(self::SECRET);
+        $sealed = $cipher->seal('{"message":"Bonjour"}');
+        $wrapping = Cipher::fromMaterial(str_repeat('s', 64), 'gardien keyring v1');
+        $wrapped = $cipher->wrappedWith($wrapping);
+
+        $unwrapped = Cipher::unwrap($wrapped, $wrapping);
+        self::assertNotNull($unwrapped);
+        self::assertSame('{"message":"Bonjour"}', $unwrapped->open($sealed));
+        self::assertSame($cipher->id(), $unwrapped->id());
+        self::assertNull(Cipher::unwrap($wrapped, Cipher::fromMaterial(str_repeat('t', 64), 'gardien keyring v1')));
+        self::assertNull(Cipher::unwrap($wrapping->seal('too short for a key'), $wrapping));
+    }
+
+    public function testTheKeyIdNamesTheKeyWithoutShowingIt(): void
+    {
+        $cipher = Cipher::fromSecret(self::SECRET);
+        $other = Cipher::fromSecret('whsec_' . base64_encode(str_repeat('k', 32)));
+        self::assertMatchesRegularExpression('/^[0-9a-f]{16}$/', $cipher->id());
+        self::assertSame($cipher->id(), Cipher::fromSecret(self::SECRET)->id());
+        self::assertNotSame($cipher->id(), $other->id());
+    }
 }

@@ -6,6 +6,7 @@
  *
  * - options: Gardien's rows of wp_options as stored (raw values), to see what a dump holds.
  * - keyring: the ids of the sealing keys the plugin remembers, and the current one.
+ * - forget-counts: forgets the entries that could not be stored and the refused signature.
  * - age-failed: failed rows were refused `seconds` earlier than they were.
  * - cron-event: runs the delivery event the way `wp cron event run --due-now` of a system
  *   crontab does (WP-CLI takes no lock), after waiting until `start_at` (a shared start line
@@ -41,6 +42,10 @@ switch ($gardien_command) {
             'current' => $gardien_ring['current'] ?? null,
             'keys' => array_keys((array) ($gardien_ring['keys'] ?? [])),
         ]);
+    case 'forget-counts':
+        delete_option(\Gardien\Outbox::UNSTORED_OPTION);
+        delete_option(\Gardien\Outbox::SIGNATURE_REFUSED_OPTION);
+        gardien_tools_answer(['ok' => true]);
     case 'age-failed':
         global $wpdb;
         $seconds = (int) $gardien_input['seconds'];
