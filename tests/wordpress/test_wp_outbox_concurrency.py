@@ -76,3 +76,34 @@ def test_two_cron_runs_at_once_send_each_message_once(site, gardien, stored):
     rows = site.cli("outbox")["rows"]
     assert rows == [], rows
     assert stored.count() == before + 5
+
+
+def test_a_lock_left_by_a_run_that_died_only_delays_the_next_run(site):
+    """The lock row holds its expiry: a live one makes a second run skip the flush, an expired
+    one (its process was killed) is taken over."""
+    site.cli("reset", {"stats_enabled": True})
+    site.cli("add-visits", {"count": 3})
+    lock = "gardien_lock_visits"
+    options = "wordpress.wp_options"
+    try:
+        site.database.sql(
+            f"INSERT INTO {options} (option_name, option_value, autoload) "
+            f"VALUES ('{lock}', CONCAT(UNIX_TIMESTAMP() + 300, ':other'), 'no')"
+        )
+        assert site.cli("flush-visits")["batches"] == 0
+        assert site.cli("outbox")["visits"] == 3, "another run holds the lock"
+
+        site.database.sql(
+            f"UPDATE {options} SET option_value = CONCAT(UNIX_TIMESTAMP() - 1, ':other') "
+            f"WHERE option_name = '{lock}'"
+        )
+        assert site.cli("flush-visits")["batches"] == 1
+        assert site.cli("outbox")["visits"] == 0
+        assert (
+            site.database.sql(
+                f"SELECT COUNT(*) FROM {options} WHERE option_name = '{lock}'"
+            ).strip()
+            == "0"
+        ), "released after the run"
+    finally:
+        site.database.sql(f"DELETE FROM {options} WHERE option_name = '{lock}'")

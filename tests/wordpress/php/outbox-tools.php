@@ -43,8 +43,8 @@ switch ($gardien_command) {
             'keys' => array_keys((array) ($gardien_ring['keys'] ?? [])),
         ]);
     case 'forget-counts':
-        delete_option(\Gardien\Outbox::UNSTORED_OPTION);
-        delete_option(\Gardien\Outbox::SIGNATURE_REFUSED_OPTION);
+        delete_option('gardien_unstored_submissions');
+        delete_option('gardien_signature_refused');
         gardien_tools_answer(['ok' => true]);
     case 'age-failed':
         global $wpdb;

@@ -5,6 +5,7 @@ namespace Gardien\Admin;
 use Gardien\Client;
 use Gardien\FormCapture;
 use Gardien\Outbox;
+use Gardien\Response;
 use Gardien\Settings;
 use Gardien\VisitBuffer;
 
@@ -238,7 +239,7 @@ final class StatusPage
         $outcome = isset($_GET['gardien_row']) ? sanitize_key(wp_unslash($_GET['gardien_row'])) : '';
         $status = isset($_GET['gardien_status']) ? absint($_GET['gardien_status']) : 0;
         $error = isset($_GET['gardien_error']) ? sanitize_key(wp_unslash($_GET['gardien_error'])) : '';
-        $described = (new \Gardien\Response($status, null, $error))->describe();
+        $described = (new Response($status, null, $error))->describe();
         $texts = [
             'delivered' => ['success', __('Sent again: the service has stored it.', 'gardien')],
             'waiting' => ['warning', sprintf(
