@@ -16,7 +16,7 @@ AXE := $(BROWSER_TESTS)/node_modules/.package-lock.json
 
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench openapi translations system-packages clean
+.PHONY: run test lint lint-wp dist bench openapi translations system-packages clean
 
 ## Make the virtualenv (installing Debian's venv module first when root and missing).
 $(BIN)/python:
@@ -58,14 +58,38 @@ $(AXE): $(BROWSER_TESTS)/package-lock.json $(BROWSER_TESTS)/package.json | syste
 test: system-packages $(INSTALLED) $(AXE) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## ruff and mypy (webhook_app/, configured in pyproject.toml) for Python; php -l and phpcs
-## (PSR-12, wp-plugin/phpcs.xml) for the plugin. .pre-commit-config.yaml runs the same.
+## ruff and mypy (webhook_app/, configured in pyproject.toml) for Python; php -l, phpcs
+## (PSR-12, wp-plugin/phpcs.xml) and the plugin-review sniffs (lint-wp) for the plugin.
+## .pre-commit-config.yaml runs the same but the plugin-review sniffs.
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	@errors=$$(find wp-plugin tests/wordpress/php -name '*.php' -exec php -l {} \; 2>&1 | \
-	  grep -v '^No syntax errors'); if [ -n "$$errors" ]; then echo "$$errors"; exit 1; fi
+	@errors=$$(find wp-plugin tests/wordpress/php -name '*.php' -not -path 'wp-plugin/vendor/*' \
+	  -exec php -l {} \; 2>&1 | grep -v '^No syntax errors'); \
+	  if [ -n "$$errors" ]; then echo "$$errors"; exit 1; fi
 	phpcs -q --standard=wp-plugin/phpcs.xml wp-plugin
+	@$(MAKE) --no-print-directory lint-wp
+
+## The WordPress Coding Standards sniffs of the plugin directory's review (security, SQL,
+## translations; wp-plugin/.phpcs-wp.xml) over the whole plugin. phpcs with WPCS comes from
+## wp-plugin's Composer dev tools (cd wp-plugin && composer install) when installed, else
+## from the unpacked copy next to the repository (../shared/tools/phpcs-wp).
+PHPCS_WP ?= wp-plugin/vendor/bin/phpcs ../shared/tools/phpcs-wp/phpcs
+lint-wp:
+	@phpcs=; for candidate in $(PHPCS_WP); do \
+	  if [ -x "$$candidate" ]; then phpcs=$$candidate; break; fi; done; \
+	if [ -z "$$phpcs" ]; then \
+	  echo "make lint: no phpcs with the WordPress Coding Standards; looked for: $(PHPCS_WP)." >&2; \
+	  echo "Install them with: cd wp-plugin && composer install" >&2; \
+	  exit 1; \
+	fi; \
+	echo "$$phpcs --standard=wp-plugin/.phpcs-wp.xml wp-plugin"; \
+	"$$phpcs" --standard=wp-plugin/.phpcs-wp.xml wp-plugin
+
+## The installable plugin: dist/gardien-<version>.zip, one gardien/ folder without what
+## wp-plugin/.distignore lists (tests, development tools).
+dist:
+	$(PYTHON) scripts/plugin_dist.py
 
 ## Rewrite schemas/ from the marshmallow schemas.
 openapi: $(INSTALLED)

@@ -7,6 +7,7 @@
  * holds follows its retention policy.
  */
 
+defined('ABSPATH') || exit;
 defined('WP_UNINSTALL_PLUGIN') || exit;
 
 global $wpdb;

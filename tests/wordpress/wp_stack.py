@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -182,6 +183,9 @@ class PrivateWordPress:
     admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     pages: dict = field(default_factory=dict)
     server: subprocess.Popen | None = None
+    # The plugin as an installable zip (make dist) unpacked into wp-content/plugins, instead of
+    # a link to wp-plugin/.
+    plugin_zip: Path | None = None
 
     @property
     def path(self) -> Path:
@@ -234,7 +238,12 @@ class PrivateWordPress:
         shutil.copy(
             PHP_DIR / "mu-plugin.php", self.path / "wp-content" / "mu-plugins" / "gardien-test.php"
         )
-        (self.path / "wp-content" / "plugins" / "gardien").symlink_to(PLUGIN_DIR)
+        plugins = self.path / "wp-content" / "plugins"
+        if self.plugin_zip is None:
+            (plugins / "gardien").symlink_to(PLUGIN_DIR)
+        else:
+            with zipfile.ZipFile(self.plugin_zip) as archive:
+                archive.extractall(plugins)
         self.database.sql(
             f"CREATE DATABASE {database_name} CHARACTER SET utf8mb4; "
             f"CREATE USER IF NOT EXISTS 'wp'@'localhost' IDENTIFIED BY 'wp'; "

@@ -1,8 +1,9 @@
-/* Editor side of the gardien/contact block: the form itself is rendered by PHP on the page. */
+/* Editor side of the gardien/contact block (blocks/contact/block.json): the form itself is
+   rendered by PHP on the page. */
 (function (blocks, element, blockEditor, components, strings) {
     'use strict';
     blocks.registerBlockType('gardien/contact', {
-        apiVersion: 2,
+        apiVersion: 3,
         title: strings.title,
         description: strings.description,
         icon: 'email',

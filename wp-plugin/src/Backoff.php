@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * When to try an undelivered message again: exponential backoff from one minute, capped at six
  * hours, spread by ±25 % jitter so many sites recovering from one outage do not retry in step.

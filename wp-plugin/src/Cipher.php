@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * Seals what waits on this server (outbox payloads, buffered visits) with libsodium's secretbox.
  * The key is derived from the webhook secret with HKDF, so a database dump alone does not reveal

@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * The signed HTTP client for the contract: every /v1 call carries the Standard Webhooks headers
  * and X-WP-Site. Uses wp_safe_remote_request (no redirects to internal hosts, TLS verified).

@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * The plugin's own contact form: shortcode [gardien_contact] and the block gardien/contact.
  * Posted to the page it sits on; on success the visitor is redirected (303) to the same page with
@@ -45,17 +47,20 @@ final class ContactForm
         wp_localize_script('gardien-contact-block', 'gardienContactBlock', [
             'title' => __('Contact form (Gardien)', 'gardien'),
             'description' => __(
-                'A contact form whose messages are kept by Gardien, encrypted, for the retention period of your '
-                    . 'policy.',
+                'A contact form whose messages are kept by Gardien, encrypted, for the retention period of your policy.',
                 'gardien'
             ),
             'placeholder' => __('The Gardien contact form is shown here on the published page.', 'gardien'),
         ]);
-        register_block_type('gardien/contact', [
-            'api_version' => 2,
-            'editor_script' => 'gardien-contact-block',
+        // blocks/contact/block.json describes the block; its title and description are also given
+        // here so that they are translated from this plugin's catalogue like every other string.
+        register_block_type(dirname(GARDIEN_PLUGIN_FILE) . '/blocks/contact', [
+            'title' => __('Contact form (Gardien)', 'gardien'),
+            'description' => __(
+                'A contact form whose messages are kept by Gardien, encrypted, for the retention period of your policy.',
+                'gardien'
+            ),
             'render_callback' => fn (): string => $this->render(),
-            'supports' => ['html' => false, 'multiple' => false],
         ]);
     }
 
@@ -125,6 +130,7 @@ final class ContactForm
         }
         wp_enqueue_style('gardien-contact');
         $status = $this->state['status'];
+        // phpcs:ignore WordPress.Security.NonceVerification.Recommended -- only the flag of our own redirect after a verified submission, compared to a constant: it changes nothing.
         if ($status === '' && isset($_GET['gardien_contact']) && $_GET['gardien_contact'] === 'sent') {
             $status = 'sent';
         }
@@ -133,7 +139,7 @@ final class ContactForm
 
         ob_start();
         echo '<div id="gardien-contact" class="gardien-contact">';
-        echo $this->notice($status); // phpcs:ignore -- escaped in notice()
+        $this->printNotice($status);
         printf(
             '<form class="gardien-contact__form" method="post" action="%s" novalidate>',
             esc_url(self::currentUrl() . '#gardien-contact')
@@ -176,8 +182,7 @@ final class ContactForm
             return sprintf(
                 /* translators: 1: site name, 2: retention period such as "1 year" */
                 __(
-                    'I agree that %1$s keeps my name, e-mail address, company, IP address and message for %2$s '
-                        . 'to answer my request.',
+                    'I agree that %1$s keeps my name, e-mail address, company, IP address and message for %2$s to answer my request.',
                     'gardien'
                 ),
                 get_bloginfo('name'),
@@ -187,15 +192,14 @@ final class ContactForm
         return sprintf(
             /* translators: %s: site name */
             __(
-                'I agree that %s keeps my name, e-mail address, company, IP address and message to answer my '
-                    . 'request, for the period stated in the privacy policy.',
+                'I agree that %s keeps my name, e-mail address, company, IP address and message to answer my request, for the period stated in the privacy policy.',
                 'gardien'
             ),
             get_bloginfo('name')
         );
     }
 
-    private function notice(string $status): string
+    private function printNotice(string $status): void
     {
         $messages = [
             'sent' => [
@@ -222,11 +226,11 @@ final class ContactForm
             ],
         ];
         if (!isset($messages[$status])) {
-            return '';
+            return;
         }
         [$kind, $text] = $messages[$status];
         $role = $kind === 'success' ? 'status' : 'alert';
-        return sprintf(
+        printf(
             '<div class="gardien-contact__notice gardien-contact__notice--%s" role="%s">%s</div>',
             esc_attr($kind),
             esc_attr($role),
@@ -251,7 +255,7 @@ final class ContactForm
         $id = 'gardien-' . $key;
         printf(
             '<p class="gardien-contact__field"><label for="%1$s">%2$s%3$s</label> <input id="%1$s" type="%4$s" '
-                . 'name="gardien_%5$s" value="%6$s" autocomplete="%7$s" maxlength="%8$d"%9$s%10$s>%11$s</p>',
+                . 'name="gardien_%5$s" value="%6$s" autocomplete="%7$s" maxlength="%8$d"%9$s%10$s>',
             esc_attr($id),
             esc_html($label),
             $required ? ' <span class="gardien-contact__required" aria-hidden="true">*</span>' : '',
@@ -259,11 +263,12 @@ final class ContactForm
             esc_attr($key),
             esc_attr($values[$key] ?? ''),
             esc_attr($autocomplete),
-            $max,
+            (int) $max,
             $required ? ' required' : '',
-            isset($errors[$key]) ? ' aria-invalid="true" aria-describedby="' . esc_attr($id . '-error') . '"' : '',
-            $this->error($id, $errors[$key] ?? '')
+            isset($errors[$key]) ? ' aria-invalid="true" aria-describedby="' . esc_attr($id . '-error') . '"' : ''
         );
+        $this->printError($id, $errors[$key] ?? '');
+        echo '</p>';
     }
 
     /**
@@ -276,13 +281,14 @@ final class ContactForm
             '<p class="gardien-contact__field"><label for="gardien-message">%1$s <span '
                 . 'class="gardien-contact__required" aria-hidden="true">*</span></label> <textarea '
                 . 'id="gardien-message" name="gardien_message" rows="8" maxlength="%2$d" '
-                . 'required%3$s>%4$s</textarea>%5$s</p>',
+                . 'required%3$s>%4$s</textarea>',
             esc_html__('Message', 'gardien'),
-            Submission::MAX_MESSAGE,
+            (int) Submission::MAX_MESSAGE,
             isset($errors['message']) ? ' aria-invalid="true" aria-describedby="gardien-message-error"' : '',
-            esc_textarea($values['message'] ?? ''),
-            $this->error('gardien-message', $errors['message'] ?? '')
+            esc_textarea($values['message'] ?? '')
         );
+        $this->printError('gardien-message', $errors['message'] ?? '');
+        echo '</p>';
     }
 
     /**
@@ -291,27 +297,27 @@ final class ContactForm
      */
     private function consentField(array $values, array $errors): void
     {
-        $policy = get_privacy_policy_url();
-        $policyLink = $policy === ''
-            ? ''
-            : ' <a href="' . esc_url($policy) . '">' . esc_html__('Privacy policy', 'gardien') . '</a>';
         printf(
             '<p class="gardien-contact__consent"><label><input type="checkbox" name="gardien_consent" value="1" '
-                . 'required%1$s%2$s> %3$s</label>%4$s%5$s</p>',
+                . 'required%1$s%2$s> %3$s</label>',
             checked(($values['consent'] ?? '') === '1', true, false),
             isset($errors['consent']) ? ' aria-invalid="true" aria-describedby="gardien-consent-error"' : '',
-            esc_html($this->consentText()),
-            $policyLink,
-            $this->error('gardien-consent', $errors['consent'] ?? '')
+            esc_html($this->consentText())
         );
+        $policy = get_privacy_policy_url();
+        if ($policy !== '') {
+            printf(' <a href="%s">%s</a>', esc_url($policy), esc_html__('Privacy policy', 'gardien'));
+        }
+        $this->printError('gardien-consent', $errors['consent'] ?? '');
+        echo '</p>';
     }
 
-    private function error(string $id, string $message): string
+    private function printError(string $id, string $message): void
     {
         if ($message === '') {
-            return '';
+            return;
         }
-        return sprintf(
+        printf(
             '<span id="%s-error" class="gardien-contact__error">%s</span>',
             esc_attr($id),
             esc_html($message)
@@ -321,7 +327,7 @@ final class ContactForm
     /** This page's URL (plain permalinks live in the query string), without our own result flag. */
     private static function currentUrl(): string
     {
-        $uri = isset($_SERVER['REQUEST_URI']) ? (string) wp_unslash($_SERVER['REQUEST_URI']) : '/';
+        $uri = isset($_SERVER['REQUEST_URI']) ? esc_url_raw(wp_unslash($_SERVER['REQUEST_URI'])) : '/';
         $url = FormCapture::origin() . '/' . ltrim($uri, '/');
         return esc_url_raw(remove_query_arg('gardien_contact', $url));
     }

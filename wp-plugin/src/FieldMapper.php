@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * Reads name / e-mail / company / message out of what Contact Form 7, WPForms and Gravity Forms
  * hand to their hooks. Field types are trusted first, then field names and labels (English and

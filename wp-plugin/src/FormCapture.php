@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * Sends what visitors submit through Contact Form 7, WPForms and Gravity Forms to the service,
  * after the form plugin has accepted it (and not when it flagged it as spam or was told not to

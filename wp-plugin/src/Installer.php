@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * Creates and upgrades the plugin's tables (dbDelta, versioned by `gardien_db_version`) and
  * schedules the WP-Cron delivery event.

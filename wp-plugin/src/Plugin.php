@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 use Gardien\Admin\SettingsPage;
 use Gardien\Admin\StatusPage;
 

@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * The retention policy as the service publishes it (GET /v1/policy), kept on this site so that the
  * contact form's consent line, the privacy-policy guide and the retention table still show the

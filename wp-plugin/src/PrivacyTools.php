@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 use WP_Error;
 
 /**
@@ -87,8 +89,7 @@ final class PrivacyTools
                 'items_retained' => false,
                 'messages' => [
                     __(
-                        'Gardien has no contact message from this address: its service does not accept it as an '
-                            . 'e-mail address.',
+                        'Gardien has no contact message from this address: its service does not accept it as an e-mail address.',
                         'gardien'
                     ),
                 ],
@@ -140,18 +141,13 @@ final class PrivacyTools
     {
         $text = '<p class="privacy-policy-tutorial">'
             . esc_html__(
-                'Gardien keeps contact messages and page-view statistics of this site on a separate server, '
-                    . 'encrypted, and deletes them at the end of the periods below. The table is generated from the '
-                    . 'same policy that the deletion applies.',
+                'Gardien keeps contact messages and page-view statistics of this site on a separate server, encrypted, and deletes them at the end of the periods below. The table is generated from the same policy that the deletion applies.',
                 'gardien'
             )
             . '</p>';
         $text .= '<strong class="privacy-policy-tutorial">' . esc_html__('Suggested text:', 'gardien') . ' </strong>';
         $text .= '<p>' . esc_html__(
-            'When you write to us through a contact form, your name, e-mail address, company if given, IP address '
-            . 'and message are sent to our privacy back office, stored encrypted and deleted when the retention '
-            . 'period ends. Page views are counted without keeping your IP address: your country is derived from '
-            . 'it, then it is forgotten.',
+            'When you write to us through a contact form, your name, e-mail address, company if given, IP address and message are sent to our privacy back office, stored encrypted and deleted when the retention period ends. Page views are counted without keeping your IP address: your country is derived from it, then it is forgotten.',
             'gardien'
         ) . '</p>';
         $table = (new Policy($this->settings))->tableHtml();
@@ -189,8 +185,7 @@ final class PrivacyTools
             return new WP_Error(
                 'gardien_unreachable',
                 __(
-                    'The Gardien service could not be reached, so this request is not complete. Please try again '
-                        . 'later.',
+                    'The Gardien service could not be reached, so this request is not complete. Please try again later.',
                     'gardien'
                 )
             );
@@ -198,8 +193,7 @@ final class PrivacyTools
         return new WP_Error('gardien_refused', sprintf(
             /* translators: %s: HTTP status and error code, e.g. "HTTP 404 not_found" */
             __(
-                'The Gardien service did not complete this request (%s). Please try again later or check Tools → '
-                    . 'Gardien.',
+                'The Gardien service did not complete this request (%s). Please try again later or check Tools → Gardien.',
                 'gardien'
             ),
             $response->describe()
@@ -221,8 +215,7 @@ final class PrivacyTools
         return new WP_Error(
             'gardien_unexpected',
             __(
-                'The Gardien service sent an answer this plugin does not understand. Please update the plugin or '
-                    . 'the service.',
+                'The Gardien service sent an answer this plugin does not understand. Please update the plugin or the service.',
                 'gardien'
             )
         );

@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * What the service answered to one request, or why it could not be reached (status 0).
  * `errorCode` is the contract's error code, or a local one (`network`, `not_configured`);

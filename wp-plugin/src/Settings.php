@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * The plugin's configuration: the `gardien_settings` option, overridden field by field by the
  * GARDIEN_SERVICE_URL / GARDIEN_SITE / GARDIEN_WEBHOOK_SECRET constants of wp-config.php.

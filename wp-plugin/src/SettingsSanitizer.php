@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * Turns what the settings form posted into a clean `gardien_settings` value.
  * Every field is allow-listed or validated; a bad value keeps the current one and leaves an error.
@@ -56,8 +58,7 @@ final class SettingsSanitizer
             $this->error(
                 'ip_header',
                 __(
-                    'A proxy header is only read from trusted proxy addresses: list at least one, or the visitor '
-                        . 'address stays REMOTE_ADDR.',
+                    'A proxy header is only read from trusted proxy addresses: list at least one, or the visitor address stays REMOTE_ADDR.',
                     'gardien'
                 )
             );
@@ -143,10 +144,13 @@ final class SettingsSanitizer
                 continue;
             }
             if (!VisitorIp::isAddressOrRange($line)) {
-                /* translators: %s: the rejected entry */
                 $this->error(
                     'trusted_proxies',
-                    sprintf(__('Ignored “%s”: not an IP address or CIDR range.', 'gardien'), $line)
+                    sprintf(
+                        /* translators: %s: the rejected entry */
+                        __('Ignored “%s”: not an IP address or CIDR range.', 'gardien'),
+                        $line
+                    )
                 );
                 continue;
             }

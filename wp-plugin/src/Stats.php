@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * Server-side page views: on a front-end HTML page request, one event (time, URL with its query,
  * visitor address from the trusted setting, user agent, referrer) goes to the visit buffer.

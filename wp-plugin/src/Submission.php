@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * One contact-form submission in the contract's shape (POST /v1/contact), checked against the
  * contract's limits before it is queued, so the service's 422 stays the exception.

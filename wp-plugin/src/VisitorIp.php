@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * The visitor's address: REMOTE_ADDR, unless the request comes from a trusted reverse proxy and the
  * site chose a header such proxies set (CF-Connecting-IP, X-Forwarded-For, X-Real-IP).

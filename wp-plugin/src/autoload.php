@@ -5,6 +5,8 @@
  * Written by hand so the plugin runs without a Composer install.
  */
 
+defined('ABSPATH') || exit;
+
 spl_autoload_register(
     static function (string $class): void {
         $prefix = 'Gardien\\';

@@ -2,6 +2,8 @@
 
 namespace Gardien\Admin;
 
+defined('ABSPATH') || exit;
+
 use Gardien\Client;
 use Gardien\Settings;
 use Gardien\SettingsSanitizer;
@@ -115,10 +117,10 @@ final class SettingsPage
         $status = $client->call('GET', '/v1/status', null, 5);
         if ($status->isSuccess()) {
             $version = is_string($status->json['version'] ?? null) ? $status->json['version'] : '?';
-            /* translators: %s: service version */
             return [
                 'type' => 'success',
                 'message' => sprintf(
+                    /* translators: %s: service version */
                     __('Connected: the service accepts this site’s signature (version %s).', 'gardien'),
                     $version
                 ),
@@ -128,8 +130,7 @@ final class SettingsPage
             return [
                 'type' => 'warning',
                 'message' => __(
-                    'The service answers, but this version has no status endpoint yet, so the secret could not '
-                        . 'be checked.',
+                    'The service answers, but this version has no status endpoint yet, so the secret could not be checked.',
                     'gardien'
                 ),
             ];
@@ -138,8 +139,7 @@ final class SettingsPage
             return [
                 'type' => 'error',
                 'message' => __(
-                    'The service answers but refuses the signature: check the site slug and the webhook secret, '
-                        . 'and this server’s clock.',
+                    'The service answers but refuses the signature: check the site slug and the webhook secret, and this server’s clock.',
                     'gardien'
                 ),
             ];
@@ -160,6 +160,7 @@ final class SettingsPage
         $values = $settings->toArray();
         $test = get_transient('gardien_connection_test_' . get_current_user_id());
         echo '<div class="wrap"><h1>' . esc_html__('Gardien settings', 'gardien') . '</h1>';
+        // phpcs:ignore WordPress.Security.NonceVerification.Recommended -- only the flag of our own redirect after the nonce-checked connection test; the result comes from this user's transient.
         if (is_array($test) && isset($_GET['gardien_tested'])) {
             delete_transient('gardien_connection_test_' . get_current_user_id());
             printf(
@@ -314,8 +315,7 @@ final class SettingsPage
         }
         echo '</select><p class="description">'
             . esc_html__(
-                'Only behind a reverse proxy or CDN. The header is read only when the request comes from one of the '
-                . 'trusted proxies below.',
+                'Only behind a reverse proxy or CDN. The header is read only when the request comes from one of the trusted proxies below.',
                 'gardien'
             )
             . '</p></td></tr>';
