@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * The sealing keys of the webhook secrets this site has used, so that a new secret in
  * wp-config.php (or on the settings page) never makes a waiting message unreadable.

@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * A lock across PHP processes (two WP-Cron runs at once: a system crontab starting a run while
  * the last one is still going, or wp-cron.php after a run outlasted WP_CRON_LOCK_TIMEOUT).

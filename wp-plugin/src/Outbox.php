@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * Every message for the service waits here first: a row holds the sealed JSON body and only
  * delivery metadata (webhook-id, endpoint, attempts, next attempt, last status and error code).

@@ -2,6 +2,8 @@
 
 namespace Gardien;
 
+defined('ABSPATH') || exit;
+
 /**
  * Page views waiting to be batched: one sealed row per visit, written on the visitor's request
  * (one INSERT, no HTTP), moved by WP-Cron into outbox batches of at most 500 events. One process

@@ -2,6 +2,8 @@
 
 namespace Gardien\Admin;
 
+defined('ABSPATH') || exit;
+
 use Gardien\Client;
 use Gardien\FormCapture;
 use Gardien\Outbox;
