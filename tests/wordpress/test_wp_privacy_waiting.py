@@ -166,3 +166,45 @@ def test_the_service_erasure_messages_are_escaped(site, markup_service):
         "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; 1 message kept "
         "&lt;b&gt;until&lt;/b&gt; 2030"
     ]
+
+
+def test_a_message_the_service_refused_is_exported_and_erased_too(site, gardien):
+    """A failed row (here a 409: its webhook-id was taken by another body) waits on the site for
+    the administrator until its retention ends: it is the person's data all the same."""
+    gardien.stop()
+    person = visitor_message()
+    assert submit(site, person).status_code == 303
+    [row] = site.cli("outbox")["rows"]
+    ensure_running(gardien)
+    taken = gardien.signed(
+        "POST",
+        "/v1/contact",
+        {
+            "form": "other",
+            "name": "X",
+            "email": "x@example.org",
+            "message": "Autre",
+            "consent": True,
+        },
+        msg_id=row["webhook_id"],
+    )
+    assert taken.status_code == 201, taken.text
+    site.cli("travel", {"seconds": 3600})
+    site.cron()
+    [row] = site.cli("outbox")["rows"]
+    assert (row["status"], row["last_status"]) == ("failed", "409")
+
+    export = site.cli("export-personal-data", {"email": person["gardien_email"]})
+    with zipfile.ZipFile(export["zip"]) as archive:
+        [groups] = json.loads(archive.read("export.json")).values()
+    [item] = groups["gardien-waiting"]["items"].values()
+    values = {pair["name"]: pair["value"] for pair in item}
+    assert values["Status"] == (
+        "Refused by the Gardien service, kept on this site until it is deleted"
+    )
+    assert values["Message"] == person["gardien_message"]
+
+    erasure = site.cli("erase-personal-data", {"email": person["gardien_email"]})
+    assert "error" not in erasure, erasure
+    assert erasure["status"] == "request-completed"
+    assert site.cli("outbox")["rows"] == []
