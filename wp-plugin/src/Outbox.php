@@ -414,6 +414,72 @@ final class Outbox
         return array_values($rows);
     }
 
+    /**
+     * The contact messages still waiting on this site (pending or failed) from one address,
+     * oldest first: id, status, created_at and the opened body. Rows are found by opening them
+     * (the outbox is small); rows no key opens cannot be anyone's known message and are skipped.
+     *
+     * @return list<array{id: int, status: string, created_at: string, body: array<string, mixed>}>
+     */
+    public function personRows(string $email): array
+    {
+        global $wpdb;
+        $address = self::normaliseAddress($email);
+        if ($address === '' || !Signer::isValidSecret($this->settings->webhookSecret())) {
+            return [];
+        }
+        $keyring = new Keyring($this->settings);
+        $found = [];
+        $after = 0;
+        do {
+            $rows = (array) $wpdb->get_results($wpdb->prepare(
+                "SELECT id, endpoint, payload, status, created_at FROM {$wpdb->prefix}gardien_outbox
+                 WHERE id > %d ORDER BY id LIMIT %d",
+                $after,
+                500
+            ), ARRAY_A);
+            foreach ($rows as $row) {
+                $after = (int) $row['id'];
+                if ($row['endpoint'] !== '/v1/contact') {
+                    continue;
+                }
+                $plain = $keyring->open((string) $row['payload']);
+                $body = $plain === null ? null : json_decode($plain, true);
+                unset($plain);
+                if (!is_array($body) || self::normaliseAddress((string) ($body['email'] ?? '')) !== $address) {
+                    continue;
+                }
+                $found[] = [
+                    'id' => (int) $row['id'],
+                    'status' => (string) $row['status'],
+                    'created_at' => (string) $row['created_at'],
+                    'body' => $body,
+                ];
+            }
+        } while (count($rows) === 500);
+        return $found;
+    }
+
+    /**
+     * Delete every waiting message (pending or failed) from one address, so that no later
+     * delivery brings back what an erasure removed. Returns how many rows were deleted.
+     */
+    public function deletePersonRows(string $email): int
+    {
+        global $wpdb;
+        $deleted = 0;
+        foreach ($this->personRows($email) as $row) {
+            $deleted += (int) $wpdb->delete(self::table(), ['id' => $row['id']], ['%d']);
+        }
+        return $deleted;
+    }
+
+    /** An address as it is compared: trimmed and lower-cased. */
+    public static function normaliseAddress(string $email): string
+    {
+        return strtolower(trim($email));
+    }
+
     /** MySQL DATETIME in UTC. */
     public static function now(?int $timestamp = null): string
     {

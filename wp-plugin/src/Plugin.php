@@ -24,6 +24,7 @@ final class Plugin
         (new ContactForm($settings))->hook();
         (new FormCapture($settings))->hook();
         (new PrivacyTools($settings))->hook();
+        (new PrivacyRequestForm($settings))->hook();
         if (is_admin()) {
             (new SettingsPage())->hook();
             (new StatusPage($settings))->hook();

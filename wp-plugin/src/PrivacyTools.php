@@ -52,49 +52,68 @@ final class PrivacyTools
     }
 
     /**
-     * One page of the export, as the service builds it.
+     * One page of the export: first what still waits on this site for the address (the outbox),
+     * then the service's pages. An unconfigured plugin holds nothing but that.
      *
      * @return array{data: array<mixed>, done: bool}|WP_Error
      */
     public function export(string $email, int $page = 1): array|WP_Error
     {
+        $local = $page <= 1 ? $this->waitingItems($email) : [];
+        if (!$this->settings->isConfigured()) {
+            return ['data' => $local, 'done' => true];
+        }
         $response = $this->ask('/v1/privacy/export', $email, $page);
         if ($response instanceof WP_Error) {
             return $response;
         }
         if (self::refusesAddress($response)) {
-            return ['data' => [], 'done' => true];
+            return ['data' => $local, 'done' => true];
         }
         $json = $response->json;
         if (!is_array($json) || !is_array($json['data'] ?? null) || !is_bool($json['done'] ?? null)) {
             return self::unexpected();
         }
-        return ['data' => $json['data'], 'done' => $json['done']];
+        return ['data' => array_merge($local, array_values($json['data'])), 'done' => $json['done']];
     }
 
     /**
-     * One page of the erasure: what was removed, what the retention policy keeps and why.
+     * One page of the erasure: the messages still waiting on this site for the address are
+     * deleted first (a later delivery would undo the erasure), then the service says what it
+     * removed, what the retention policy keeps and why. Messages are escaped: core's screen
+     * inserts them as HTML.
      *
      * @return array{items_removed: bool, items_retained: bool, messages: list<string>, done: bool}|WP_Error
      */
     public function erase(string $email, int $page = 1): array|WP_Error
     {
+        $local = [];
+        $deleted = $page <= 1 ? (new Outbox($this->settings))->deletePersonRows($email) : 0;
+        if ($deleted > 0) {
+            $local[] = esc_html(sprintf(
+                /* translators: %d: number of messages */
+                _n(
+                    '%d message from this address that was waiting on this site to be sent to Gardien was deleted.',
+                    '%d messages from this address that were waiting on this site to be sent to Gardien were deleted.',
+                    $deleted,
+                    'gardien'
+                ),
+                $deleted
+            ));
+        }
+        if (!$this->settings->isConfigured()) {
+            return ['items_removed' => $deleted > 0, 'items_retained' => false, 'messages' => $local, 'done' => true];
+        }
         $response = $this->ask('/v1/privacy/erase', $email, $page);
         if ($response instanceof WP_Error) {
             return $response;
         }
         if (self::refusesAddress($response)) {
-            return [
-                'items_removed' => false,
-                'items_retained' => false,
-                'messages' => [
-                    __(
-                        'Gardien has no contact message from this address: its service does not accept it as an e-mail address.',
-                        'gardien'
-                    ),
-                ],
-                'done' => true,
-            ];
+            $local[] = esc_html__(
+                'Gardien has no contact message from this address: its service does not accept it as an e-mail address.',
+                'gardien'
+            );
+            return ['items_removed' => $deleted > 0, 'items_retained' => false, 'messages' => $local, 'done' => true];
         }
         $json = $response->json;
         foreach (['items_removed', 'items_retained', 'done'] as $flag) {
@@ -105,12 +124,54 @@ final class PrivacyTools
         if (!is_array($json['messages'] ?? null)) {
             return self::unexpected();
         }
+        $messages = array_map(
+            static fn ($message): string => esc_html((string) $message),
+            array_values(array_filter($json['messages'], 'is_scalar'))
+        );
         return [
-            'items_removed' => $json['items_removed'],
+            'items_removed' => $json['items_removed'] || $deleted > 0,
             'items_retained' => $json['items_retained'],
-            'messages' => array_values(array_map('strval', array_filter($json['messages'], 'is_scalar'))),
+            'messages' => array_merge($local, $messages),
             'done' => $json['done'],
         ];
+    }
+
+    /**
+     * The export items of the messages from this address that wait on this site (not yet
+     * delivered, or refused by the service).
+     *
+     * @return list<array<string, mixed>>
+     */
+    private function waitingItems(string $email): array
+    {
+        $items = [];
+        foreach ((new Outbox($this->settings))->personRows($email) as $row) {
+            $body = $row['body'];
+            $data = [
+                ['name' => __('Status', 'gardien'), 'value' => $row['status'] === Outbox::FAILED
+                    ? __('Refused by the Gardien service, kept on this site until it is deleted', 'gardien')
+                    : __('Waiting on this site to be sent to the Gardien service', 'gardien')],
+                ['name' => __('Received on', 'gardien'), 'value' => $row['created_at'] . ' UTC'],
+                ['name' => __('Form', 'gardien'), 'value' => (string) ($body['form'] ?? '')],
+                ['name' => __('Name', 'gardien'), 'value' => (string) ($body['name'] ?? '')],
+                ['name' => __('E-mail address', 'gardien'), 'value' => (string) ($body['email'] ?? '')],
+            ];
+            if (is_string($body['company'] ?? null) && $body['company'] !== '') {
+                $data[] = ['name' => __('Company', 'gardien'), 'value' => $body['company']];
+            }
+            $data[] = ['name' => __('Message', 'gardien'), 'value' => (string) ($body['message'] ?? '')];
+            $items[] = [
+                'group_id' => 'gardien-waiting',
+                'group_label' => __('Messages waiting to be sent (Gardien)', 'gardien'),
+                'group_description' => __(
+                    'Contact messages kept on this site, encrypted, until the Gardien service receives them.',
+                    'gardien'
+                ),
+                'item_id' => 'gardien-waiting-' . $row['id'],
+                'data' => $data,
+            ];
+        }
+        return $items;
     }
 
     public function action_admin_init(): void
