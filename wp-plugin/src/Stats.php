@@ -63,10 +63,30 @@ final class Stats
         if (current_user_can('edit_posts') && !$this->settings->tracksEditors()) {
             return false;
         }
+        if (self::isPrefetch(wp_unslash($_SERVER))) {
+            return false;
+        }
         if ($this->settings->honoursDoNotTrack() && self::optedOut(wp_unslash($_SERVER))) {
             return false;
         }
         return (bool) apply_filters('gardien_track_page_view', true);
+    }
+
+    /**
+     * A page the browser fetches ahead in case the visitor goes there (speculation rules, link
+     * prefetch, Firefox's X-Moz): nobody has read it yet.
+     *
+     * @param array<string, mixed> $server
+     */
+    public static function isPrefetch(array $server): bool
+    {
+        foreach (['HTTP_SEC_PURPOSE', 'HTTP_PURPOSE', 'HTTP_X_PURPOSE', 'HTTP_X_MOZ'] as $header) {
+            $value = is_string($server[$header] ?? null) ? strtolower($server[$header]) : '';
+            if (str_contains($value, 'prefetch') || str_contains($value, 'prerender') || $value === 'preview') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
