@@ -35,6 +35,9 @@ $wpdb->query(
 );
 
 wp_clear_scheduled_hook('gardien_outbox_delivery');
+// The single events of a delivery or a policy refresh that had not run yet (any arguments).
+wp_unschedule_hook('gardien_outbox_delivery_soon');
+wp_unschedule_hook('gardien_policy_refresh');
 
 $wpdb->query("DROP TABLE IF EXISTS {$wpdb->prefix}gardien_outbox");
 $wpdb->query("DROP TABLE IF EXISTS {$wpdb->prefix}gardien_visits");

@@ -34,6 +34,7 @@ def test_contact_form_7_submission_is_stored(site, stored):
     before = stored.count()
     tag = marker()
     site.cli("cf7", cf7_submission(tag))
+    site.cron()  # WP-Cron delivers it
     assert stored.count() == before + 1
     assert site.cli("outbox")["rows"] == []
 
@@ -85,6 +86,7 @@ def test_wpforms_submission_is_stored(site, stored, gardien):
         },
     }
     site.cli("wpforms", {"fields": fields})
+    site.cron()
     assert stored.count() == before + 1
 
 
@@ -113,6 +115,8 @@ def test_gravity_forms_submission_is_stored_and_spam_is_not(site, stored):
         "4": f"Rappelez-moi {tag}",
     }
     site.cli("gravityforms", {"entry": entry, "fields": form_fields})
+    site.cron()
     assert stored.count() == before + 1
     site.cli("gravityforms", {"entry": {**entry, "status": "spam"}, "fields": form_fields})
+    site.cron()
     assert stored.count() == before + 1

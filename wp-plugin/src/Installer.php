@@ -23,6 +23,8 @@ final class Installer
     public static function deactivate(): void
     {
         wp_clear_scheduled_hook(Outbox::CRON_HOOK);
+        wp_unschedule_hook(Outbox::SOON_HOOK);
+        wp_unschedule_hook(Policy::REFRESH_HOOK);
     }
 
     /** Run dbDelta when the stored schema version is not this code's. */

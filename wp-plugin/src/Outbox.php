@@ -20,6 +20,8 @@ final class Outbox
 {
     public const CRON_HOOK = 'gardien_outbox_delivery';
     public const CRON_SCHEDULE = 'gardien_five_minutes';
+    /** A single event right after a form entry is queued: the delivery runs in WP-Cron. */
+    public const SOON_HOOK = 'gardien_outbox_delivery_soon';
     public const PENDING = 'pending';
     public const FAILED = 'failed';
     public const LAST_DELIVERY_OPTION = 'gardien_last_delivery';
@@ -40,6 +42,7 @@ final class Outbox
     {
         add_filter('cron_schedules', [$this, 'filter_cron_schedules'], 10, 1);
         add_action(self::CRON_HOOK, [$this, 'action_gardien_outbox_delivery'], 10, 0);
+        add_action(self::SOON_HOOK, [$this, 'action_gardien_outbox_delivery'], 10, 0);
         add_action('update_option_' . Settings::OPTION, [$this, 'action_update_option_gardien_settings'], 10, 2);
     }
 
@@ -132,21 +135,43 @@ final class Outbox
     }
 
     /**
-     * Queue a form entry and try it at once; the outbox row is the guarantee, the attempt a bonus.
-     * An entry that cannot be queued is counted for the status page (null is returned: the
-     * plugin's own form then tells the visitor).
+     * Queue a form entry and have WP-Cron deliver it right away; the visitor's request makes no
+     * call to the service, so a slow or hanging service never delays the form. An entry that
+     * cannot be queued is counted for the status page (null is returned: the plugin's own form
+     * then tells the visitor). `$timeout` is no longer used (deliveries take the cron timeout).
      *
      * @param array<string, mixed> $payload
      */
     public function queueAndSend(string $endpoint, array $payload, int $timeout = 8): ?int
     {
+        unset($timeout);
         $id = $this->enqueue($endpoint, $payload);
         if ($id === null) {
             self::countUnstored();
             return null;
         }
-        $this->deliver($id, $timeout);
+        self::runSoon(self::SOON_HOOK);
         return $id;
+    }
+
+    /**
+     * Schedule a single cron event now and start WP-Cron in the background (a non-blocking
+     * loopback request, as WordPress itself does), unless the site runs cron from the system
+     * (DISABLE_WP_CRON): then the next run does it. Nothing here waits on the network.
+     *
+     * @param array<int, mixed> $args
+     */
+    public static function runSoon(string $hook, array $args = []): void
+    {
+        if (!wp_next_scheduled($hook, $args)) {
+            wp_schedule_single_event(time(), $hook, $args);
+        }
+        if ((defined('DISABLE_WP_CRON') && DISABLE_WP_CRON) || wp_doing_cron()) {
+            return;
+        }
+        if (function_exists('spawn_cron')) {
+            spawn_cron();
+        }
     }
 
     /** One more form entry that could not be kept (its content is not logged anywhere). */

@@ -21,6 +21,7 @@ final class Plugin
         $settings = Settings::load();
         (new Outbox($settings))->hook();
         (new Stats($settings))->hook();
+        (new Policy($settings))->hook();
         (new ContactForm($settings))->hook();
         (new FormCapture($settings))->hook();
         (new PrivacyTools($settings))->hook();

@@ -15,6 +15,7 @@ final class Policy
     private const RETRY_TRANSIENT = 'gardien_policy_retry_';
     private const FRESH_SECONDS = 12 * HOUR_IN_SECONDS;
     private const RETRY_SECONDS = 10 * MINUTE_IN_SECONDS;
+    public const REFRESH_HOOK = 'gardien_policy_refresh';
 
     public function __construct(private Settings $settings)
     {
@@ -26,30 +27,74 @@ final class Policy
         return str_starts_with(determine_locale(), 'fr') ? 'fr' : 'en';
     }
 
+    public function hook(): void
+    {
+        add_action(self::REFRESH_HOOK, [$this, 'action_gardien_policy_refresh'], 10, 1);
+    }
+
     /**
-     * The published policy in this language, refreshed at most every twelve hours, and at most
-     * every ten minutes while the service is unreachable. Null when never fetched.
+     * The published policy in this language as last fetched; null when never fetched. A copy
+     * older than twelve hours is refreshed by WP-Cron (at most every ten minutes while the
+     * service is unreachable): a page or an admin screen never waits on the service.
      *
      * @return array<string, mixed>|null
      */
     public function get(?string $language = null): ?array
     {
         $language ??= self::language();
-        $cache = get_option(self::CACHE_OPTION, []);
-        $cache = is_array($cache) ? $cache : [];
-        $entry = $cache[$language] ?? null;
-        $fresh = is_array($entry) && (int) ($entry['fetched_at'] ?? 0) > time() - self::FRESH_SECONDS;
-        if ($fresh || get_transient(self::RETRY_TRANSIENT . $language) || !$this->settings->isConfigured()) {
-            return is_array($entry) ? $entry['policy'] : null;
+        $entry = self::cached($language);
+        if ($this->needsRefresh($language, $entry)) {
+            Outbox::runSoon(self::REFRESH_HOOK, [$language]);
         }
+        return is_array($entry) ? $entry['policy'] : null;
+    }
+
+    /**
+     * The cron event: fetch the policy in one language.
+     *
+     * @param mixed $language 'fr' or 'en', as get() scheduled it
+     */
+    public function action_gardien_policy_refresh($language = 'en'): void
+    {
+        $language = $language === 'fr' ? 'fr' : 'en';
+        if ($this->needsRefresh($language, self::cached($language))) {
+            $this->refresh($language);
+        }
+    }
+
+    /**
+     * Fetch the policy now (cron, the settings screen's own actions). Returns it, or null when
+     * the service did not give it; a failure waits ten minutes before the next attempt.
+     *
+     * @return array<string, mixed>|null
+     */
+    public function refresh(string $language): ?array
+    {
         $response = (new Client($this->settings))->call('GET', '/v1/policy?lang=' . $language, null, 3);
         if ($response->status === 200 && self::isPolicy($response->json)) {
+            $cache = get_option(self::CACHE_OPTION, []);
+            $cache = is_array($cache) ? $cache : [];
             $cache[$language] = ['fetched_at' => time(), 'policy' => $response->json];
             update_option(self::CACHE_OPTION, $cache, false);
             return $response->json;
         }
         set_transient(self::RETRY_TRANSIENT . $language, 1, self::RETRY_SECONDS);
-        return is_array($entry) ? $entry['policy'] : null;
+        return null;
+    }
+
+    /** @return array<string, mixed>|null the cache entry: fetched_at and policy */
+    private static function cached(string $language): ?array
+    {
+        $cache = get_option(self::CACHE_OPTION, []);
+        $entry = is_array($cache) ? ($cache[$language] ?? null) : null;
+        return is_array($entry) && is_array($entry['policy'] ?? null) ? $entry : null;
+    }
+
+    /** @param array<string, mixed>|null $entry */
+    private function needsRefresh(string $language, ?array $entry): bool
+    {
+        $fresh = is_array($entry) && (int) ($entry['fetched_at'] ?? 0) > time() - self::FRESH_SECONDS;
+        return !$fresh && !get_transient(self::RETRY_TRANSIENT . $language) && $this->settings->isConfigured();
     }
 
     /** "1 an": how long contact messages are kept, as the policy words it. */

@@ -60,6 +60,7 @@ final class Settings
             'stats_track_404' => false,
             'stats_track_editors' => false,
             'stats_honour_dnt' => true,
+            'stats_beacon' => false,
             'forms' => self::FORM_SOURCES,
             'ip_header' => '',
             'trusted_proxies' => [],
@@ -112,6 +113,12 @@ final class Settings
     public function honoursDoNotTrack(): bool
     {
         return (bool) $this->values['stats_honour_dnt'];
+    }
+
+    /** Count page views with the browser's beacon (for pages a page cache serves). */
+    public function statsBeacon(): bool
+    {
+        return (bool) ($this->values['stats_beacon'] ?? false);
     }
 
     public function captures(string $source): bool

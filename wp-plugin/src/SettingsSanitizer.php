@@ -43,7 +43,7 @@ final class SettingsSanitizer
             $clean[$key] = $current[$key];
         }
 
-        foreach (['stats_enabled', 'stats_track_404', 'stats_track_editors', 'stats_honour_dnt'] as $flag) {
+        foreach (['stats_enabled', 'stats_track_404', 'stats_track_editors', 'stats_honour_dnt', 'stats_beacon'] as $flag) {
             $clean[$flag] = !empty($input[$flag]);
         }
 

@@ -8,6 +8,10 @@ defined('ABSPATH') || exit;
  * Page views waiting to be batched: one sealed row per visit, written on the visitor's request
  * (one INSERT, no HTTP), moved by WP-Cron into outbox batches of at most 500 events. One process
  * at a time moves them (Lock): two cron runs reading the same rows would count them twice.
+ *
+ * No address stays here for long: a page view buffered more than a day ago (cron did not run)
+ * leaves without its address and user agent, and the buffer keeps at most a filterable number
+ * of rows, dropping the oldest page views first (contact messages never wait here).
  */
 final class VisitBuffer
 {
@@ -17,6 +21,10 @@ final class VisitBuffer
     private const BATCHES_PER_RUN = 20;
     /** Longer than a flush can take; a run that died holding the lock delays the next by this. */
     private const LOCK_SECONDS = 300;
+    /** Rows kept at most; the `gardien_visit_buffer_max_rows` filter changes it. */
+    public const MAX_ROWS = 50000;
+    /** After this, a buffered page view is sent without the visitor's address and user agent. */
+    public const IDENTIFYING_SECONDS = DAY_IN_SECONDS;
 
     public function __construct(private Settings $settings)
     {
@@ -39,10 +47,60 @@ final class VisitBuffer
         if (!is_string($json)) {
             return false;
         }
-        return $wpdb->insert(self::table(), [
+        $inserted = $wpdb->insert(self::table(), [
             'payload' => (new Keyring($this->settings))->current()->seal($json),
             'created_at' => Outbox::now(),
         ]) === 1;
+        // The cap is checked every hundredth row (every row for a small cap): one indexed query.
+        $cap = self::maxRows();
+        if ($inserted && (int) $wpdb->insert_id % max(1, min(100, intdiv($cap, 100))) === 0) {
+            self::enforceCap($cap);
+        }
+        return $inserted;
+    }
+
+    /** How many page views the buffer keeps at most (at least one). */
+    public static function maxRows(): int
+    {
+        /**
+         * Filters how many page views may wait in the visit buffer; beyond it the oldest are
+         * dropped (when WP-Cron has not run for a long time).
+         *
+         * @param int $rows 50000 by default
+         */
+        return max(1, (int) apply_filters('gardien_visit_buffer_max_rows', self::MAX_ROWS));
+    }
+
+    /** Drop the oldest page views beyond `$cap` rows. Returns how many were dropped. */
+    public static function enforceCap(?int $cap = null): int
+    {
+        global $wpdb;
+        $edge = $wpdb->get_var($wpdb->prepare(
+            "SELECT id FROM {$wpdb->prefix}gardien_visits ORDER BY id DESC LIMIT 1 OFFSET %d",
+            $cap ?? self::maxRows()
+        ));
+        if ($edge === null) {
+            return 0;
+        }
+        return (int) $wpdb->query($wpdb->prepare(
+            "DELETE FROM {$wpdb->prefix}gardien_visits WHERE id <= %d",
+            (int) $edge
+        ));
+    }
+
+    /**
+     * The event as it leaves: without address and user agent once it has waited too long.
+     *
+     * @param array<string, mixed> $event
+     * @return array<string, mixed>
+     */
+    public static function aged(array $event, string $createdAt, ?int $now = null): array
+    {
+        $created = strtotime($createdAt . ' UTC');
+        if ($created === false || $created < ($now ?? time()) - self::IDENTIFYING_SECONDS) {
+            unset($event['ip'], $event['user_agent']);
+        }
+        return $event;
     }
 
     /**
@@ -69,11 +127,12 @@ final class VisitBuffer
     private function flushLocked(Outbox $outbox): int
     {
         global $wpdb;
+        self::enforceCap();
         $keyring = new Keyring($this->settings);
         $batches = 0;
         for ($run = 0; $run < self::BATCHES_PER_RUN; $run++) {
             $rows = $wpdb->get_results($wpdb->prepare(
-                "SELECT id, payload FROM {$wpdb->prefix}gardien_visits ORDER BY id LIMIT %d",
+                "SELECT id, payload, created_at FROM {$wpdb->prefix}gardien_visits ORDER BY id LIMIT %d",
                 self::BATCH_SIZE
             ), ARRAY_A);
             if (!$rows) {
@@ -86,6 +145,8 @@ final class VisitBuffer
                 $plain = $keyring->open((string) $row['payload']);
                 $event = $plain === null ? null : json_decode($plain, true);
                 if (is_array($event)) {
+                    $event = self::aged($event, (string) $row['created_at']);
+                    $plain = (string) wp_json_encode($event, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES);
                     $bytes += strlen($plain) + 1;
                     if ($events !== [] && $bytes > self::BATCH_BYTES) {
                         break;

@@ -226,6 +226,10 @@ final class SettingsPage
             ),
             'stats_track_404' => __('Also count “page not found” errors', 'gardien'),
             'stats_track_editors' => __('Also count visits of logged-in editors and administrators', 'gardien'),
+            'stats_beacon' => __(
+                'Count page views with a small cookie-less script, for pages served by a page cache (chosen automatically when a page cache is active)',
+                'gardien'
+            ),
         ];
         foreach ($flags as $flag => $label) {
             printf(
