@@ -66,7 +66,13 @@ final class FormCapture
     public function action_wpforms_process_complete($fields, $entry, $formData, $entryId): void
     {
         $mapped = FieldMapper::fromWpforms((array) $fields);
-        $this->queue('wpforms-' . (int) ($formData['id'] ?? 0), $mapped, 'wpforms', (array) $fields);
+        $this->queue(
+            'wpforms-' . (int) ($formData['id'] ?? 0),
+            $mapped,
+            'wpforms',
+            (array) $fields,
+            self::wpformsCollectsIp((array) $formData)
+        );
     }
 
     /**
@@ -80,14 +86,58 @@ final class FormCapture
             return;
         }
         $mapped = FieldMapper::fromGravityForms((array) $entry, (array) ($form['fields'] ?? []));
-        $this->queue('gravityforms-' . (int) ($form['id'] ?? 0), $mapped, 'gravityforms', (array) $entry);
+        $this->queue(
+            'gravityforms-' . (int) ($form['id'] ?? 0),
+            $mapped,
+            'gravityforms',
+            (array) $entry,
+            self::gravityFormsCollectsIp((array) $entry, (array) $form)
+        );
+    }
+
+    /**
+     * WPForms' own answer when it is there (wpforms_is_collecting_ip_allowed()), else the same
+     * rule read from its settings: with its GDPR enhancements on, "Disable User Details" for
+     * every form (gdpr-disable-details) or "Disable storing user details" for this one
+     * ($form_data['settings']['disable_ip']) means no IP.
+     *
+     * @param array<string, mixed> $formData
+     */
+    public static function wpformsCollectsIp(array $formData): bool
+    {
+        if (function_exists('wpforms_is_collecting_ip_allowed')) {
+            return (bool) wpforms_is_collecting_ip_allowed($formData);
+        }
+        $settings = (array) get_option('wpforms_settings', []);
+        if (empty($settings['gdpr'])) {
+            return true;
+        }
+        return empty($settings['gdpr-disable-details']) && empty($formData['settings']['disable_ip']);
+    }
+
+    /**
+     * Gravity Forms keeps no IP when the form's Personal Data setting "Prevent the storage of IP
+     * addresses during form submission" is on ($form['personalData']['preventIP']), and records
+     * whatever the site's `gform_ip_address` filter returns in the entry's `ip`: an entry that
+     * has an `ip` key left empty was saved without one.
+     *
+     * @param array<string, mixed> $entry
+     * @param array<string, mixed> $form
+     */
+    public static function gravityFormsCollectsIp(array $entry, array $form): bool
+    {
+        if (!empty($form['personalData']['preventIP'])) {
+            return false;
+        }
+        return !array_key_exists('ip', $entry) || trim((string) $entry['ip']) !== '';
     }
 
     /**
      * @param array<string, mixed> $mapped
      * @param array<mixed> $raw what the form plugin handed over, for the filter
+     * @param bool $withIp false when the form plugin was told not to keep the visitor's IP
      */
-    private function queue(string $form, array $mapped, string $source, array $raw): void
+    private function queue(string $form, array $mapped, string $source, array $raw, bool $withIp = true): void
     {
         /**
          * Filters how a third-party form's fields map to the contact message.
@@ -100,7 +150,8 @@ final class FormCapture
         if (!is_array($mapped)) {
             return;
         }
-        $submission = Submission::fromMapped($form, $mapped, self::visitorIp($this->settings), self::currentPage());
+        $ip = $withIp ? self::visitorIp($this->settings) : '';
+        $submission = Submission::fromMapped($form, $mapped, $ip, self::currentPage());
         if ($submission->errors() !== []) {
             // Not a contact message the service can take (a newsletter form with no message,
             // no e-mail field…). Counted for the admin page; its content is not logged.

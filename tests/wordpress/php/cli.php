@@ -78,12 +78,14 @@ switch ($gardien_command) {
         do_action('wpcf7_submit', $form, ['status' => $gardien_input['status'] ?? 'mail_sent']);
         gardien_answer(['ok' => true]);
     case 'wpforms':
+        // WPForms keeps its global settings (GDPR enhancements included) in this option.
+        update_option('wpforms_settings', (array) ($gardien_input['wpforms_settings'] ?? []));
         $_SERVER['HTTP_REFERER'] = home_url('/contact-wpforms/');
-        do_action('wpforms_process_complete', (array) $gardien_input['fields'], [], ['id' => 12], 34);
+        do_action('wpforms_process_complete', (array) $gardien_input['fields'], [], ['id' => 12] + (array) ($gardien_input['form_data'] ?? []), 34);
         gardien_answer(['ok' => true]);
     case 'gravityforms':
         $_SERVER['HTTP_REFERER'] = home_url('/contact-gf/');
-        do_action('gform_after_submission', (array) $gardien_input['entry'], ['id' => 3, 'fields' => (array) $gardien_input['fields']]);
+        do_action('gform_after_submission', (array) $gardien_input['entry'], ['id' => 3, 'fields' => (array) $gardien_input['fields']] + (array) ($gardien_input['form'] ?? []));
         gardien_answer(['ok' => true]);
     case 'add-visits':
         $buffer = new \Gardien\VisitBuffer(\Gardien\Settings::load());
