@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import uuid
 
+from test_wp_form_plugins import cf7_submission
+
 VISITOR_IP = "198.51.100.23"  # what the harness's requests come from (see test_wp_form_plugins)
 
 
@@ -93,3 +95,67 @@ def test_gravity_forms_sends_no_ip_when_the_form_prevents_storing_it(site, gardi
     site.cli("gravityforms", {"entry": gf_entry(marker(), ip=""), "fields": GF_FIELDS})
     ips = [body.get("ip") for body in queued_bodies(site)]
     assert ips == [VISITOR_IP, None, None]
+
+
+def test_contact_form_7_sends_neither_uploads_nor_do_not_store_fields(site, gardien):
+    """As CF7's Flamingo module: no quiz, CAPTCHA or other do-not-store tag, and no file
+    field (whose posted value is the upload's SHA-256 hash)."""
+    gardien.stop()
+    tag = marker()
+    submission = cf7_submission(tag)
+    file_hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    submission["posted"].update(
+        {
+            "your-file": file_hash,
+            "your-quiz": "4",
+            "captcha-1": "XKQ7",
+            "one-time-code": "123456",
+            "budget": "5000",
+        }
+    )
+    submission["tags"].update(
+        {
+            "your-file": "file",
+            "your-quiz": "quiz",
+            "captcha-1": "captchar",
+            "one-time-code": "otp",
+            "budget": "number",
+        }
+    )
+    submission["tag_features"] = {"otp": ["name-attr", "do-not-store"]}
+    site.cli("cf7", submission)
+    [body] = queued_bodies(site)
+    assert body["fields"] == {"your-subject": "Devis", "budget": "5000"}
+    assert file_hash not in str(body)
+
+
+def test_wpforms_and_gravity_forms_upload_urls_are_not_sent(site, gardien):
+    gardien.stop()
+    url = "https://example.fr/wp-content/uploads/wpforms/12-abc/cv.pdf"
+    site.cli(
+        "wpforms",
+        {
+            "fields": wpforms_fields(
+                marker(),
+                **{
+                    "5": {"name": "CV", "value": url, "id": 5, "type": "file-upload"},
+                    "6": {"name": "Signature", "value": url, "id": 6, "type": "signature"},
+                    "7": {"name": "Budget", "value": "5000", "id": 7, "type": "number"},
+                },
+            )
+        },
+    )
+    site.cli(
+        "gravityforms",
+        {
+            "entry": gf_entry(marker(), **{"5": url, "7": "5000"}),
+            "fields": [
+                *GF_FIELDS,
+                {"id": 5, "type": "fileupload", "label": "CV"},
+                {"id": 7, "type": "number", "label": "Budget"},
+            ],
+        },
+    )
+    wpforms, gravity = queued_bodies(site)
+    assert wpforms["fields"] == {"budget": "5000"}
+    assert gravity["fields"] == {"budget": "5000"}

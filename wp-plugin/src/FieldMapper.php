@@ -17,6 +17,8 @@ final class FieldMapper
     private const MESSAGE = '/message|comment|demande|enquiry|inquiry|question|details/i';
     private const NAME = '/name|nom|pr[ée]nom|identit/i';
     private const IGNORED = '/^(_|g-recaptcha|h-captcha|cf-turnstile)/i';
+    /** Field types whose value is an uploaded file's URL (WPForms, Gravity Forms): not sent. */
+    private const FILE_TYPES = ['file-upload', 'fileupload', 'signature'];
 
     /**
      * @param array<string, mixed>  $posted   WPCF7_Submission::get_posted_data()
@@ -53,6 +55,9 @@ final class FieldMapper
                 continue;
             }
             $label = (string) ($field['name'] ?? '');
+            if (in_array((string) ($field['type'] ?? ''), self::FILE_TYPES, true)) {
+                continue;
+            }
             $candidates[] = [
                 'key' => $label !== '' ? $label : 'field_' . $id,
                 'label' => $label,
@@ -75,6 +80,9 @@ final class FieldMapper
             $id = (string) self::prop($field, 'id');
             $type = (string) self::prop($field, 'type');
             $label = (string) self::prop($field, 'label');
+            if (in_array($type, self::FILE_TYPES, true)) {
+                continue;
+            }
             $inputs = self::prop($field, 'inputs');
             if (is_array($inputs) && $inputs !== []) {
                 $parts = [];

@@ -53,6 +53,14 @@ final class FormCapture
             }
         }
         $posted = (array) $submission->get_posted_data();
+        // What CF7 itself keeps out of storage (as its Flamingo module does): the fields of tags
+        // with the do-not-store feature (quiz, CAPTCHA…), and the uploads, whose posted value is
+        // the files' SHA-256 hashes.
+        foreach (['do-not-store', 'file-uploading'] as $feature) {
+            foreach ((array) $contactForm->scan_form_tags(['feature' => $feature]) as $tag) {
+                unset($posted[(string) ($tag->name ?? '')]);
+            }
+        }
         $mapped = FieldMapper::fromContactForm7($posted, $types);
         $this->queue('cf7-' . $contactForm->id(), $mapped, 'cf7', $posted);
     }

@@ -154,4 +154,24 @@ final class FieldMapperTest extends TestCase
         self::assertSame('', $mapped['company']);
         self::assertSame([], $mapped['fields']);
     }
+
+    public function testUploadFieldsOfWpformsAndGravityFormsAreLeftOut(): void
+    {
+        $url = 'https://example.fr/wp-content/uploads/cv.pdf';
+        $wpforms = FieldMapper::fromWpforms([
+            1 => ['name' => 'Email', 'value' => 'a@b.fr', 'id' => 1, 'type' => 'email'],
+            2 => ['name' => 'CV', 'value' => $url, 'id' => 2, 'type' => 'file-upload'],
+            3 => ['name' => 'Signature', 'value' => $url, 'id' => 3, 'type' => 'signature'],
+        ]);
+        self::assertSame([], $wpforms['fields']);
+        $gravity = FieldMapper::fromGravityForms(
+            ['1' => 'a@b.fr', '2' => $url, '3' => $url],
+            [
+                ['id' => 1, 'type' => 'email', 'label' => 'Email'],
+                ['id' => 2, 'type' => 'fileupload', 'label' => 'CV'],
+                ['id' => 3, 'type' => 'signature', 'label' => 'Signature'],
+            ]
+        );
+        self::assertSame([], $gravity['fields']);
+    }
 }

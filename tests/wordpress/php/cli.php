@@ -72,6 +72,7 @@ switch ($gardien_command) {
         _set_cron_array($moved);
         gardien_answer(['ok' => true]);
     case 'cf7':
+        WPCF7_ContactForm::$features += (array) ($gardien_input['tag_features'] ?? []);
         $form = new WPCF7_ContactForm((int) ($gardien_input['id'] ?? 7), (array) ($gardien_input['tags'] ?? []), (array) ($gardien_input['settings'] ?? []));
         WPCF7_Submission::$instance = new WPCF7_Submission((array) $gardien_input['posted'], (array) ($gardien_input['meta'] ?? []));
         $_SERVER['HTTP_REFERER'] = home_url('/contact-cf7/');

@@ -39,11 +39,30 @@ if (!class_exists('WPCF7_ContactForm')) {
             return $this->is_true('demo_mode');
         }
 
-        /** @return list<WPCF7_FormTag> */
-        public function scan_form_tags(): array
+        /**
+         * CF7's features of its own tag types (wpcf7_add_form_tag() in its modules), plus those a
+         * test gives for other tag types.
+         *
+         * @var array<string, list<string>>
+         */
+        public static array $features = [
+            'file' => ['name-attr', 'file-uploading'],
+            'quiz' => ['name-attr', 'do-not-store', 'not-for-mail'],
+            'captchar' => ['name-attr', 'do-not-store'],
+        ];
+
+        /**
+         * @param array{feature?: string}|null $cond as CF7's, for the `feature` condition
+         * @return list<WPCF7_FormTag>
+         */
+        public function scan_form_tags($cond = null): array
         {
             $tags = [];
             foreach ($this->tags as $name => $type) {
+                $feature = is_array($cond) ? ($cond['feature'] ?? '') : '';
+                if ($feature !== '' && !in_array($feature, self::$features[$type] ?? [], true)) {
+                    continue;
+                }
                 $tags[] = new WPCF7_FormTag($name, $type);
             }
             return $tags;
