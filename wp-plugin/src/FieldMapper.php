@@ -12,10 +12,29 @@ defined('ABSPATH') || exit;
  */
 final class FieldMapper
 {
-    private const COMPANY = '/company|entreprise|soci[ée]t[ée]|organi[sz]ation|business|raison[ _-]?sociale/i';
-    private const EMAIL = '/e-?mail|courriel|mel\b/i';
-    private const MESSAGE = '/message|comment|demande|enquiry|inquiry|question|details/i';
-    private const NAME = '/name|nom|pr[ée]nom|identit/i';
+    /*
+     * Words (or runs of words) of a field's name or label that say what it holds. They are
+     * matched as whole words, so "économie" or "nombre" hold no name; compare the words of
+     * labelWords(), lower case, separators and camelCase split.
+     */
+    private const COMPANY = [
+        'company', 'companies', 'entreprise', 'societe', 'société', 'organisation', 'organization',
+        'organisme', 'business', 'raison sociale',
+    ];
+    private const EMAIL = ['email', 'emails', 'e mail', 'mail', 'courriel', 'mel', 'mél'];
+    private const MESSAGE = [
+        'message', 'messages', 'comment', 'comments', 'commentaire', 'commentaires', 'demande',
+        'enquiry', 'inquiry', 'question', 'questions', 'details', 'détails',
+    ];
+    private const NAME = [
+        'name', 'names', 'nom', 'noms', 'prenom', 'prénom', 'prénoms', 'prenoms', 'surname',
+        'firstname', 'lastname', 'fullname', 'identite', 'identité',
+    ];
+    /** After French "comment" ("how"), these make the label a question, not a comment field. */
+    private const FRENCH_QUESTION = [
+        'nous', 'vous', 'je', 'j', 'tu', 'il', 'elle', 'on', 'ils', 'elles', 'avez', 'allez',
+        'souhaitez', 'voulez', 'pouvons', 'puis', 'est', 'faire', 'ça', 'ca',
+    ];
     private const IGNORED = '/^(_|g-recaptcha|h-captcha|cf-turnstile)/i';
     /** Field types whose value is an uploaded file's URL (WPForms, Gravity Forms): not sent. */
     private const FILE_TYPES = ['file-upload', 'fileupload', 'signature'];
@@ -146,19 +165,45 @@ final class FieldMapper
 
     private static function targetByLabel(string $label): ?string
     {
+        $words = self::labelWords($label);
+        if ($words === []) {
+            return null;
+        }
+        // French "comment" opening a question ("Comment nous avez-vous connu ?") is not a comment.
+        $at = array_search('comment', $words, true);
+        if ($at !== false && in_array($words[$at + 1] ?? '', self::FRENCH_QUESTION, true)) {
+            unset($words[$at]);
+            $words = array_values($words);
+        }
+        $text = ' ' . implode(' ', $words) . ' ';
         // Company before name ("company name"), e-mail before name ("your-email" holds no name).
-        $patterns = [
+        $terms = [
             'company' => self::COMPANY,
             'email' => self::EMAIL,
             'message' => self::MESSAGE,
             'name' => self::NAME,
         ];
-        foreach ($patterns as $target => $pattern) {
-            if (preg_match($pattern, $label) === 1) {
-                return $target;
+        foreach ($terms as $target => $list) {
+            foreach ($list as $term) {
+                if (str_contains($text, ' ' . $term . ' ')) {
+                    return $target;
+                }
             }
         }
         return null;
+    }
+
+    /**
+     * The words of a name or label, lower case: split on anything that is not a letter or a
+     * digit (in any script) and between a lower-case letter and a capital ("yourEmail").
+     *
+     * @return list<string>
+     */
+    public static function labelWords(string $label): array
+    {
+        $label = (string) preg_replace('/(?<=\p{Ll})(?=\p{Lu})/u', ' ', $label);
+        $words = preg_split('/[^\p{L}\p{N}]+/u', mb_strtolower($label, 'UTF-8'), -1, PREG_SPLIT_NO_EMPTY);
+        return $words === false ? [] : array_values($words);
     }
 
     /** Form values as one string: lists (checkboxes, multi-selects) joined with commas. */

@@ -174,4 +174,54 @@ final class FieldMapperTest extends TestCase
         );
         self::assertSame([], $gravity['fields']);
     }
+
+    /**
+     * @return array<string, array{string, string|null}>
+     */
+    public static function labels(): array
+    {
+        return [
+            'économie is no name' => ['Économie', null],
+            'nombre is no name' => ['Nombre de salariés', null],
+            'a French question is no message' => ['Comment nous avez-vous connu ?', null],
+            'nor this one' => ['Comment souhaitez-vous être recontacté ?', null],
+            'renommée is no name' => ['renommee', null],
+            'domain is no e-mail' => ['domaine', null],
+            'nom' => ['Nom', 'name'],
+            'name' => ['your-name', 'name'],
+            'prénom' => ['Prénom', 'name'],
+            'camelCase' => ['firstName', 'name'],
+            'nom de la société' => ['Nom de la société', 'company'],
+            'company' => ['company', 'company'],
+            'société' => ['Société', 'company'],
+            'raison sociale' => ['raison_sociale', 'company'],
+            'e-mail' => ['E-mail', 'email'],
+            'courriel' => ['Votre courriel', 'email'],
+            'yourEmail' => ['yourEmail', 'email'],
+            'message' => ['your-message', 'message'],
+            'comments' => ['Additional comments', 'message'],
+            'a comment' => ['Comment', 'message'],
+            'demande' => ['Votre demande', 'message'],
+        ];
+    }
+
+    /** @dataProvider labels */
+    public function testLabelsMatchByWholeWords(string $label, ?string $target): void
+    {
+        $mapped = FieldMapper::fromWpforms([1 => ['name' => $label, 'value' => 'x', 'id' => 1, 'type' => 'text']]);
+        $found = null;
+        foreach (['name', 'email', 'company', 'message'] as $key) {
+            if ($mapped[$key] !== '') {
+                $found = $key;
+            }
+        }
+        self::assertSame($target, $found, $label);
+    }
+
+    public function testLabelWordsAreSplitInAnyScript(): void
+    {
+        self::assertSame(['votre', 'société', 'sàrl'], FieldMapper::labelWords('Votre_société—SÀRL'));
+        self::assertSame(['your', 'e', 'mail'], FieldMapper::labelWords('yourE-mail'));
+        self::assertSame(['имя'], FieldMapper::labelWords('Имя:'));
+    }
 }
