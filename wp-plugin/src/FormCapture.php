@@ -12,6 +12,8 @@ defined('ABSPATH') || exit;
 final class FormCapture
 {
     public const SKIPPED_OPTION = 'gardien_skipped_submissions';
+    /** How long a CF7 submission is remembered (as a hash) so that sending it again is not a second message. */
+    public const SEEN_FOR = 30 * MINUTE_IN_SECONDS;
 
     public function __construct(private Settings $settings)
     {
@@ -62,7 +64,27 @@ final class FormCapture
             }
         }
         $mapped = FieldMapper::fromContactForm7($posted, $types);
+        if (!self::firstTime('cf7-' . $contactForm->id(), $mapped)) {
+            return;
+        }
         $this->queue('cf7-' . $contactForm->id(), $mapped, 'cf7', $posted);
+    }
+
+    /**
+     * Whether this form has not just received the same fields. CF7 tells the visitor when its
+     * mail failed, and the visitor sends again: the message is captured once. What is kept, for
+     * SEEN_FOR seconds, is a keyed hash of the form and the mapped fields (not the fields).
+     *
+     * @param array<string, mixed> $mapped
+     */
+    private static function firstTime(string $form, array $mapped): bool
+    {
+        $key = 'gardien_seen_' . substr(hash_hmac('sha256', $form . "\0" . wp_json_encode($mapped), wp_salt('nonce')), 0, 40);
+        if (get_transient($key) !== false) {
+            return false;
+        }
+        set_transient($key, 1, self::SEEN_FOR);
+        return true;
     }
 
     /**
