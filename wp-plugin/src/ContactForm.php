@@ -11,6 +11,11 @@ defined('ABSPATH') || exit;
  */
 final class ContactForm
 {
+    use PostedForm;
+
+    private const FLAG = 'gardien_contact';
+    private const ANCHOR = 'gardien-contact';
+
     private const NONCE_ACTION = 'gardien_contact';
     private const NONCE_FIELD = '_gardien_nonce';
     private const HONEYPOT = 'gardien_website';
@@ -310,31 +315,5 @@ final class ContactForm
         }
         $this->printError('gardien-consent', $errors['consent'] ?? '');
         echo '</p>';
-    }
-
-    private function printError(string $id, string $message): void
-    {
-        if ($message === '') {
-            return;
-        }
-        printf(
-            '<span id="%s-error" class="gardien-contact__error">%s</span>',
-            esc_attr($id),
-            esc_html($message)
-        );
-    }
-
-    /** This page's URL (plain permalinks live in the query string), without our own result flag. */
-    private static function currentUrl(): string
-    {
-        $uri = isset($_SERVER['REQUEST_URI']) ? esc_url_raw(wp_unslash($_SERVER['REQUEST_URI'])) : '/';
-        $url = FormCapture::origin() . '/' . ltrim($uri, '/');
-        return esc_url_raw(remove_query_arg('gardien_contact', $url));
-    }
-
-    private function redirectSent(string $page): void
-    {
-        wp_safe_redirect(add_query_arg('gardien_contact', 'sent', $page) . '#gardien-contact', 303);
-        exit;
     }
 }

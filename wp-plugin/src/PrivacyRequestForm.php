@@ -18,6 +18,8 @@ use WP_Error;
  */
 final class PrivacyRequestForm
 {
+    use PostedForm;
+
     public const SHORTCODE = 'gardien_privacy_request';
     /** Attempts per hour from one visitor address; the `gardien_privacy_request_limit` filter changes it. */
     public const LIMIT_PER_HOUR = 5;
@@ -25,6 +27,7 @@ final class PrivacyRequestForm
     private const NONCE_FIELD = '_gardien_privacy_nonce';
     private const HONEYPOT = 'gardien_privacy_website';
     private const FLAG = 'gardien_privacy_request';
+    private const ANCHOR = 'gardien-privacy-request';
     private const TYPES = ['export' => 'export_personal_data', 'erase' => 'remove_personal_data'];
 
     /** @var array{status: string, errors: array<string, string>, values: array<string, string>} */
@@ -279,31 +282,5 @@ final class PrivacyRequestForm
         );
         $this->printError('gardien-privacy-email', $error);
         echo '</p>';
-    }
-
-    private function printError(string $id, string $message): void
-    {
-        if ($message === '') {
-            return;
-        }
-        printf(
-            '<span id="%s-error" class="gardien-contact__error">%s</span>',
-            esc_attr($id),
-            esc_html($message)
-        );
-    }
-
-    /** This page's URL (plain permalinks live in the query string), without our own result flag. */
-    private static function currentUrl(): string
-    {
-        $uri = isset($_SERVER['REQUEST_URI']) ? esc_url_raw(wp_unslash($_SERVER['REQUEST_URI'])) : '/';
-        $url = FormCapture::origin() . '/' . ltrim($uri, '/');
-        return esc_url_raw(remove_query_arg(self::FLAG, $url));
-    }
-
-    private function redirectSent(string $page): void
-    {
-        wp_safe_redirect(add_query_arg(self::FLAG, 'sent', $page) . '#gardien-privacy-request', 303);
-        exit;
     }
 }
