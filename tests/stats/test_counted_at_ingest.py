@@ -17,7 +17,7 @@ from webhook_app import clock
 from webhook_app.extensions import db
 from webhook_app.stats.models import StatsDay, StatsDayVisitor, StatsEvent
 from webhook_app.stats.rollup import live_day, rollup
-from webhook_app.stats.summary import LISTS, summary
+from webhook_app.stats.summary import LISTS, _top, summary
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 DAY = timedelta(days=1)
@@ -40,11 +40,9 @@ def from_raw_events(app, day) -> dict:
     """The day's numbers counted from its raw page views, in the summary's shape."""
     with app.app_context():
         counts = live_day(1, day)
-    lists = {}
-    for name, dimension, key in LISTS:
-        ranked = sorted(counts.by[dimension].items(), key=lambda item: (-item[1], item[0] is None,
-                                                                        item[0] or ""))
-        lists[name] = [{key: value, "visits": n} for value, n in ranked if n]
+    # The summary's own ranking (``_top``): what is checked here is the counting.
+    lists = {name: [{key: value, "visits": n} for value, n in _top(counts.by[dimension])]
+             for name, dimension, key in LISTS}
     return {"visits": counts.visits, "visitors": counts.visitors, **lists}
 
 

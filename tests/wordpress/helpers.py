@@ -8,6 +8,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
+from wp_stack import ensure_running
 
 FORM_FIELD = re.compile(
     r'<input[^>]*name="(?P<name>_gardien_nonce|gardien_contact)"[^>]*value="(?P<value>[^"]*)"'
@@ -77,3 +78,18 @@ def store_messages(gardien, email: str, texts: list[str]) -> list[str]:
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return list(pool.map(send, texts))
+
+
+def refused_with_conflict(site, gardien) -> dict:
+    """Have the service refuse the one waiting outbox row for good: another body takes its
+    webhook-id first (a 409), then the site's cron tries it. Returns the row, now failed."""
+    [row] = site.cli("outbox")["rows"]
+    ensure_running(gardien)
+    other = {"form": "other", "name": "X", "email": "x@example.org", "message": "Autre",
+             "consent": True}
+    taken = gardien.signed("POST", "/v1/contact", other, msg_id=row["webhook_id"])
+    assert taken.status_code == 201, taken.text
+    site.cli("travel", {"seconds": 3600})
+    site.cron()
+    [row] = site.cli("outbox")["rows"]
+    return row

@@ -10,7 +10,8 @@ import re
 import uuid
 
 import requests
-from wp_stack import PHP_DIR, ensure_running
+from helpers import refused_with_conflict
+from wp_stack import PHP_DIR
 
 STATUS_PAGE = "/wp-admin/tools.php?page=gardien-status"
 ROW_FORM = re.compile(
@@ -42,24 +43,7 @@ def refused_message(site, gardien) -> tuple[dict, str]:
             "tags": {"your-name": "text", "your-email": "email", "your-message": "textarea"},
         },
     )
-    [row] = site.cli("outbox")["rows"]
-    ensure_running(gardien)
-    taken = gardien.signed(
-        "POST",
-        "/v1/contact",
-        {
-            "form": "other",
-            "name": "X",
-            "email": "x@example.org",
-            "message": "Autre",
-            "consent": True,
-        },
-        msg_id=row["webhook_id"],
-    )
-    assert taken.status_code == 201, taken.text
-    site.cli("travel", {"seconds": 3600})
-    site.cron()
-    [row] = site.cli("outbox")["rows"]
+    row = refused_with_conflict(site, gardien)
     assert (row["status"], row["last_status"], row["last_error"]) == (
         "failed",
         "409",

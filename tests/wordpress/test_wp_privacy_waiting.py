@@ -11,7 +11,7 @@ import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from helpers import submit, visitor_message
+from helpers import refused_with_conflict, submit, visitor_message
 from wp_stack import PHP_DIR, ensure_running
 
 
@@ -174,24 +174,7 @@ def test_a_message_the_service_refused_is_exported_and_erased_too(site, gardien)
     gardien.stop()
     person = visitor_message()
     assert submit(site, person).status_code == 303
-    [row] = site.cli("outbox")["rows"]
-    ensure_running(gardien)
-    taken = gardien.signed(
-        "POST",
-        "/v1/contact",
-        {
-            "form": "other",
-            "name": "X",
-            "email": "x@example.org",
-            "message": "Autre",
-            "consent": True,
-        },
-        msg_id=row["webhook_id"],
-    )
-    assert taken.status_code == 201, taken.text
-    site.cli("travel", {"seconds": 3600})
-    site.cron()
-    [row] = site.cli("outbox")["rows"]
+    row = refused_with_conflict(site, gardien)
     assert (row["status"], row["last_status"]) == ("failed", "409")
 
     export = site.cli("export-personal-data", {"email": person["gardien_email"]})
