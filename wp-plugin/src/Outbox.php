@@ -32,7 +32,9 @@ final class Outbox
     public const UNSTORED_OPTION = 'gardien_unstored_submissions';
     /** Days a refused message is kept; the `gardien_failed_retention_days` filter changes it. */
     public const FAILED_RETENTION_DAYS = 30;
+    public const STATS_ENDPOINT = '/v1/stats/events';
     private const LOCK_SECONDS = 300;
+    private const AGING_CHUNK = 100;
 
     public function __construct(private Settings $settings)
     {
@@ -71,6 +73,7 @@ final class Outbox
                 (new Keyring($this->settings))->rotate();
             }
             self::deleteExpiredFailures();
+            $this->ageWaitingPageViews();
             $this->deliverDue();
         } finally {
             $lock->release();
@@ -231,6 +234,9 @@ final class Outbox
             $this->record($row, $response, true);
             return $response;
         }
+        if ($row['endpoint'] === self::STATS_ENDPOINT) {
+            $body = VisitBuffer::agedBatch($body) ?? $body;
+        }
         $response = (new Client($this->settings))
             ->send('POST', (string) $row['endpoint'], $body, (string) $row['webhook_id'], $timeout);
         $this->record($row, $response, !self::isRetryable($response));
@@ -285,6 +291,44 @@ final class Outbox
             }
         }
         return $counts;
+    }
+
+    /**
+     * Page views waiting here lose their address and user agent once a day old, as in the visit
+     * buffer, so a service down for days never keeps visitors' addresses on this site. Rows are
+     * rewritten only if nobody changed them meanwhile. Returns the number of rows rewritten.
+     */
+    public function ageWaitingPageViews(?int $now = null): int
+    {
+        global $wpdb;
+        if (!$this->settings->isConfigured()) {
+            return 0;
+        }
+        $keyring = new Keyring($this->settings);
+        $aged = 0;
+        $after = 0;
+        do {
+            $rows = $wpdb->get_results($wpdb->prepare(
+                "SELECT id, payload FROM {$wpdb->prefix}gardien_outbox WHERE endpoint = %s AND id > %d
+                 ORDER BY id LIMIT %d",
+                self::STATS_ENDPOINT,
+                $after,
+                self::AGING_CHUNK
+            ), ARRAY_A);
+            foreach ((array) $rows as $row) {
+                $after = (int) $row['id'];
+                $body = $keyring->open((string) $row['payload']);
+                $agedBody = $body === null ? null : VisitBuffer::agedBatch($body, $now);
+                if ($agedBody !== null) {
+                    $aged += (int) $wpdb->update(
+                        self::table(),
+                        ['payload' => $keyring->current()->seal($agedBody)],
+                        ['id' => $after, 'payload' => (string) $row['payload']]
+                    );
+                }
+            }
+        } while (is_array($rows) && count($rows) === self::AGING_CHUNK);
+        return $aged;
     }
 
     /**
@@ -428,7 +472,7 @@ final class Outbox
             if (is_array($body) && $row['endpoint'] === '/v1/contact') {
                 $row['kind'] = 'contact';
                 $row['form'] = is_string($body['form'] ?? null) ? sanitize_key($body['form']) : '';
-            } elseif (is_array($body) && $row['endpoint'] === '/v1/stats/events') {
+            } elseif (is_array($body) && $row['endpoint'] === self::STATS_ENDPOINT) {
                 $row['kind'] = 'stats';
                 $row['events'] = count((array) ($body['events'] ?? []));
             } elseif (is_array($body)) {
@@ -512,10 +556,22 @@ final class Outbox
     }
 
     /** @param array<string, mixed> $row */
+    /**
+     * A batch of page views answered `409` after an earlier attempt: the service took that
+     * attempt (its answer was lost), and the body changed since only because the batch aged.
+     *
+     * @param array<string, mixed> $row
+     */
+    private static function wasDeliveredBefore(array $row, Response $response): bool
+    {
+        return $row['endpoint'] === self::STATS_ENDPOINT && (int) $row['attempts'] > 0
+            && $response->status === 409 && $response->errorCode === 'idempotency_conflict';
+    }
+
     private function record(array $row, Response $response, bool $final): void
     {
         global $wpdb;
-        if ($response->isSuccess()) {
+        if ($response->isSuccess() || self::wasDeliveredBefore($row, $response)) {
             $wpdb->delete(self::table(), ['id' => (int) $row['id']]);
             update_option(self::LAST_DELIVERY_OPTION, time(), false);
             if (get_option(self::SIGNATURE_REFUSED_OPTION) !== false) {

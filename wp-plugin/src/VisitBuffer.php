@@ -96,11 +96,39 @@ final class VisitBuffer
      */
     public static function aged(array $event, string $createdAt, ?int $now = null): array
     {
-        $created = strtotime($createdAt . ' UTC');
-        if ($created === false || $created < ($now ?? time()) - self::IDENTIFYING_SECONDS) {
+        if (self::isStale(strtotime($createdAt . ' UTC'), $now)) {
             unset($event['ip'], $event['user_agent']);
         }
         return $event;
+    }
+
+    /**
+     * A batch of page views waiting in the outbox, as JSON, without the address and user agent
+     * of its page views older than a day (by their own time); null when nothing had to change.
+     */
+    public static function agedBatch(string $body, ?int $now = null): ?string
+    {
+        $batch = json_decode($body, true);
+        if (!is_array($batch) || !is_array($batch['events'] ?? null)) {
+            return null;
+        }
+        $changed = false;
+        foreach ($batch['events'] as $index => $event) {
+            $identifying = is_array($event) && (isset($event['ip']) || isset($event['user_agent']));
+            if ($identifying && self::isStale(strtotime((string) ($event['ts'] ?? '')), $now)) {
+                unset($batch['events'][$index]['ip'], $batch['events'][$index]['user_agent']);
+                $changed = true;
+            }
+        }
+        return $changed
+            ? (string) wp_json_encode($batch, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES)
+            : null;
+    }
+
+    /** @param int|false $time when a page view was seen; false when unknown (then it is stale) */
+    private static function isStale($time, ?int $now): bool
+    {
+        return $time === false || $time < ($now ?? time()) - self::IDENTIFYING_SECONDS;
     }
 
     /**
@@ -157,7 +185,7 @@ final class VisitBuffer
                 // page view and can never be read again.
                 $ids[] = (int) $row['id'];
             }
-            if ($events !== [] && $outbox->enqueue('/v1/stats/events', ['events' => $events]) === null) {
+            if ($events !== [] && $outbox->enqueue(Outbox::STATS_ENDPOINT, ['events' => $events]) === null) {
                 break;
             }
             $batches += $events === [] ? 0 : 1;

@@ -7,6 +7,9 @@
  * - policy-fetched: when the cached policy was fetched, per language.
  * - add-old-visits: `count` page views with an address and a user agent, buffered `age` seconds
  *   ago (the row's time and the event's time), as if cron had not run since.
+ * - queue-batch: a batch of `count` page views with an address and a user agent, seen `age`
+ *   seconds ago, waiting in the outbox since then (as when the service was down all along);
+ *   `attempts` delivery attempts already made (0 by default).
  * - buffer: the visit buffer's rows, opened with the plugin's key, oldest first.
  * - flush-visits: the cron run's move of the buffer into the outbox (with the cap and aging).
  * - deliver: the delivery event (flush, then send), recording every request the plugin sends
@@ -55,6 +58,25 @@ switch ($gardien_command) {
             );
         }
         gardien_views_answer(['visits' => \Gardien\VisitBuffer::count()]);
+    case 'queue-batch':
+        global $wpdb;
+        $gardien_at = time() - (int) $gardien_input['age'];
+        $gardien_events = [];
+        for ($i = 0; $i < (int) $gardien_input['count']; $i++) {
+            $gardien_events[] = [
+                'ts' => gmdate('Y-m-d\TH:i:s\Z', $gardien_at),
+                'url' => home_url('/?' . (string) $gardien_input['tag'] . '=' . $i),
+                'ip' => '198.51.100.' . ($i % 250),
+                'user_agent' => 'Mozilla/5.0 Waiting',
+            ];
+        }
+        $gardien_id = (new \Gardien\Outbox(\Gardien\Settings::load()))
+            ->enqueue(\Gardien\Outbox::STATS_ENDPOINT, ['events' => $gardien_events]);
+        $wpdb->update(\Gardien\Outbox::table(), [
+            'created_at' => \Gardien\Outbox::now($gardien_at),
+            'attempts' => (int) ($gardien_input['attempts'] ?? 0),
+        ], ['id' => $gardien_id]);
+        gardien_views_answer(['id' => $gardien_id]);
     case 'buffer':
         global $wpdb;
         $gardien_cipher = \Gardien\Cipher::fromSecret(GARDIEN_WEBHOOK_SECRET);
