@@ -80,15 +80,16 @@ def parse_address(ip: str) -> Address | None:
     """Parse an IPv4 or IPv6 address; ``None`` when it is not one.
 
     ``socket.inet_pton`` is used because it is ten times cheaper than ``ipaddress`` and its
-    error message never repeats the address.
+    error message never repeats the address. It refuses most text with ``OSError``, but an
+    embedded NUL or a lone surrogate with ``ValueError``.
     """
     text = ip.strip()
     try:
         number = int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
-    except OSError:
+    except (OSError, ValueError):
         try:
             number = int.from_bytes(socket.inet_pton(socket.AF_INET6, text), "big")
-        except OSError:
+        except (OSError, ValueError):
             return None
         if number >> 32 != _MAPPED_PREFIX:
             canonical = socket.inet_ntop(socket.AF_INET6, number.to_bytes(16, "big"))
