@@ -2,24 +2,30 @@
 and the clock-timed counters of the dashboard's sign-in limits (:class:`ClockStorage`).
 
 Counting happens after verification so that unsigned traffic cannot spend a site's
-quota. The counters live in each worker's memory (the ``limits`` package).
+quota. The counters live where ``RATE_LIMIT_STORAGE_URI`` says (the ``limits`` package):
+``memory://``, each worker process counts for itself; ``redis://``, one count across every
+worker and app server. When that storage cannot be reached the request is let through
+(and a warning logged): the limit protects the service, it must not stop it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
 
 from flask import current_app
 from limits import parse
-from limits.storage import MemoryStorage, Storage
+from limits.errors import StorageError
+from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from . import clock
 from .errors import ApiError
 
 EXTENSION = "gardien.ratelimit"
+log = logging.getLogger(__name__)
 
 
 def init_app(app) -> None:
@@ -27,10 +33,8 @@ def init_app(app) -> None:
     if not app.config["RATE_LIMIT"]:
         app.extensions[EXTENSION] = None
         return
-    app.extensions[EXTENSION] = (
-        FixedWindowRateLimiter(MemoryStorage()),
-        parse(app.config["RATE_LIMIT"]),
-    )
+    storage = storage_from_string(app.config["RATE_LIMIT_STORAGE_URI"], wrap_exceptions=True)
+    app.extensions[EXTENSION] = (FixedWindowRateLimiter(storage), parse(app.config["RATE_LIMIT"]))
 
 
 def check_rate(site_slug: str) -> None:
@@ -38,9 +42,14 @@ def check_rate(site_slug: str) -> None:
     if current_app.extensions[EXTENSION] is None:
         return
     limiter, limit = current_app.extensions[EXTENSION]
-    if limiter.hit(limit, "site", site_slug):
+    try:
+        if limiter.hit(limit, "site", site_slug):
+            return
+        reset_at, _ = limiter.get_window_stats(limit, "site", site_slug)
+    except StorageError as error:
+        log.warning("rate-limit storage unreachable; request not counted",
+                    extra={"error_class": type(error.storage_error).__name__})
         return
-    reset_at, _ = limiter.get_window_stats(limit, "site", site_slug)
     # The limiter counts in wall-clock seconds, not in the retention clock.
     wait = max(1, math.ceil(reset_at - time.time()))
     raise ApiError(429, retry_after=wait)
