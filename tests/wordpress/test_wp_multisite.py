@@ -3,6 +3,7 @@ deactivation and uninstall act on every site, and each site signs as its own Gar
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import time
 import uuid
@@ -115,6 +116,10 @@ def test_each_site_signs_as_its_own_gardien_site(network, gardien):
     assert (second["blog_id"], second["site"], second["configured"]) == (
         2, f"{NETWORK_SLUG}-2", True)
     assert main["secret_fingerprint"] != second["secret_fingerprint"]
+    # The filters have the last word.
+    filtered = network.network("signing", {"filtered": "boutique"}, path="/site2/")
+    assert filtered["site"] == "boutique-2"
+    assert filtered["secret_fingerprint"] == hashlib.sha256(b"whsec_filtered").hexdigest()[:12]
 
     # One person writes on both sites; each message reaches the service under its own site.
     ensure_running(gardien)

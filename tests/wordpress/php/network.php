@@ -13,7 +13,8 @@
  * - activate / deactivate {network}: Gardien for the whole network (or this site only).
  * - uninstall: Network Admin → Plugins → Delete (deactivation first, then uninstall.php).
  * - state: for every site, Gardien's tables, options and cron events; the network options.
- * - signing: the Gardien site and secret this site signs with.
+ * - signing {filtered?}: the Gardien site and secret this site signs with (with `filtered`, as
+ *   the gardien_site_id and gardien_webhook_secret filters of a must-use plugin decide).
  * - export {email}: the Gardien personal data exporter of this site, page 1.
  * - traces: leave traces of use on this site (a visit, a queued message, an option, a transient).
  */
@@ -119,6 +120,11 @@ switch ($gardien_command) {
             'network_options' => $wpdb->get_col("SELECT meta_key FROM {$wpdb->sitemeta} WHERE meta_key LIKE '%gardien%'"),
         ]);
     case 'signing':
+        if (isset($gardien_input['filtered'])) {
+            // A network's own choice, as a must-use plugin would make it.
+            add_filter('gardien_site_id', static fn ($site, $blog) => $gardien_input['filtered'] . '-' . $blog, 10, 2);
+            add_filter('gardien_webhook_secret', static fn ($secret, $blog) => $blog === 2 ? 'whsec_filtered' : $secret, 10, 2);
+        }
         $settings = \Gardien\Settings::load();
         gardien_answer([
             'blog_id' => get_current_blog_id(),
