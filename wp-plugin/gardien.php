@@ -24,5 +24,6 @@ require __DIR__ . '/src/autoload.php';
 
 register_activation_hook(__FILE__, [Installer::class, 'activate']);
 register_deactivation_hook(__FILE__, [Installer::class, 'deactivate']);
+Installer::hookNetwork();
 
 (new Plugin())->hook();

@@ -7,6 +7,12 @@ defined('ABSPATH') || exit;
 /**
  * The plugin's configuration: the `gardien_settings` option, overridden field by field by the
  * GARDIEN_SERVICE_URL / GARDIEN_SITE / GARDIEN_WEBHOOK_SECRET constants of wp-config.php.
+ *
+ * On a multisite network each site signs as its own Gardien site: a sub-site whose slug is
+ * GARDIEN_SITE (a network-wide constant) or the default `default` signs as `<slug>-<blog id>`,
+ * and GARDIEN_WEBHOOK_SECRET, which the service accepts for one site only, is the main site's:
+ * a sub-site takes its secret from GARDIEN_WEBHOOK_SECRETS (blog id => secret) or its own
+ * settings. The `gardien_site_id` and `gardien_webhook_secret` filters have the last word.
  */
 final class Settings
 {
@@ -25,8 +31,11 @@ final class Settings
         'webhook_secret' => 'GARDIEN_WEBHOOK_SECRET',
     ];
 
+    /** Per-site secrets of a network, `blog id => secret` (an array constant of wp-config.php). */
+    public const SECRETS_CONSTANT = 'GARDIEN_WEBHOOK_SECRETS';
+
     /** @param array<string, mixed> $values */
-    private function __construct(private array $values)
+    private function __construct(private array $values, private int $blogId = 0)
     {
     }
 
@@ -35,12 +44,37 @@ final class Settings
     {
         $stored = get_option(self::OPTION, []);
         $values = array_merge(self::defaults(), is_array($stored) ? $stored : []);
-        foreach (self::CONSTANTS as $key => $constant) {
-            if (defined($constant)) {
-                $values[$key] = (string) constant($constant);
+        foreach (array_keys(self::CONSTANTS) as $key) {
+            $constant = self::constantValue($key);
+            if ($constant !== null) {
+                $values[$key] = $constant;
             }
         }
-        return new self($values);
+        if (self::isSubSite() && (self::isLocked('site') || in_array($values['site'], ['', 'default'], true))) {
+            $values['site'] = ($values['site'] === '' ? 'default' : $values['site']) . '-' . get_current_blog_id();
+        }
+        return new self($values, get_current_blog_id());
+    }
+
+    /** A site of a network other than its main site. */
+    private static function isSubSite(): bool
+    {
+        return is_multisite() && !is_main_site();
+    }
+
+    /** The wp-config.php constant's value for this setting on the current site, if one applies. */
+    private static function constantValue(string $key): ?string
+    {
+        if ($key === 'webhook_secret' && is_multisite() && defined(self::SECRETS_CONSTANT)) {
+            $secrets = (array) constant(self::SECRETS_CONSTANT);
+            if (isset($secrets[get_current_blog_id()])) {
+                return (string) $secrets[get_current_blog_id()];
+            }
+        }
+        if (!defined(self::CONSTANTS[$key]) || ($key === 'webhook_secret' && self::isSubSite())) {
+            return null;
+        }
+        return (string) constant(self::CONSTANTS[$key]);
     }
 
     /** @param array<string, mixed> $values */
@@ -70,7 +104,7 @@ final class Settings
     /** Whether a wp-config.php constant fixes this setting (the field is then read-only). */
     public static function isLocked(string $key): bool
     {
-        return isset(self::CONSTANTS[$key]) && defined(self::CONSTANTS[$key]);
+        return isset(self::CONSTANTS[$key]) && self::constantValue($key) !== null;
     }
 
     public function serviceUrl(): string
@@ -81,12 +115,26 @@ final class Settings
     public function site(): string
     {
         $site = (string) $this->values['site'];
+        /**
+         * Filters the Gardien site slug this WordPress site signs as (X-WP-Site).
+         *
+         * @param string $site    The slug from the settings (on a sub-site of a network,
+         *                        `<slug>-<blog id>` when the slug is network-wide or `default`).
+         * @param int    $blog_id The WordPress site (blog id; 0 outside WordPress's loading).
+         */
+        $site = (string) apply_filters('gardien_site_id', $site === '' ? 'default' : $site, $this->blogId);
         return $site === '' ? 'default' : $site;
     }
 
     public function webhookSecret(): string
     {
-        return (string) $this->values['webhook_secret'];
+        /**
+         * Filters the webhook secret this WordPress site signs with (each Gardien site has its own).
+         *
+         * @param string $secret  The secret from the settings or wp-config.php.
+         * @param int    $blog_id The WordPress site (blog id; 0 outside WordPress's loading).
+         */
+        return (string) apply_filters('gardien_webhook_secret', (string) $this->values['webhook_secret'], $this->blogId);
     }
 
     /** True when the service URL and a usable secret are known. */
