@@ -23,6 +23,7 @@ foreach (
         'gardien_unstored_submissions',
         'gardien_signature_refused',
         'gardien_keyring',
+        'gardien_visits_summary',
     ] as $gardien_option
 ) {
     delete_option($gardien_option);
@@ -38,6 +39,7 @@ wp_clear_scheduled_hook('gardien_outbox_delivery');
 // The single events of a delivery or a policy refresh that had not run yet (any arguments).
 wp_unschedule_hook('gardien_outbox_delivery_soon');
 wp_unschedule_hook('gardien_policy_refresh');
+wp_unschedule_hook('gardien_visits_summary_refresh');
 
 $wpdb->query("DROP TABLE IF EXISTS {$wpdb->prefix}gardien_outbox");
 $wpdb->query("DROP TABLE IF EXISTS {$wpdb->prefix}gardien_visits");
