@@ -120,4 +120,4 @@ def test_connection_test_reports_a_wrong_secret(site):
     site.cli("travel", {"seconds": 3600})
     site.php(PHP_DIR / "cron.php", env=site.env(GARDIEN_TEST_SECRET=WRONG_SECRET))
     tools = admin.get(f"{site.url}/wp-admin/tools.php?page=gardien-status", timeout=30).text
-    assert "for the visit figures (HTTP 401 unauthorized)" in card(tools, "Visits, last 7 days")
+    assert "could not be updated (HTTP 401 unauthorized)" in card(tools, "Visits, last 7 days")

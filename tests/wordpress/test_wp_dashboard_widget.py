@@ -201,13 +201,13 @@ def test_never_fetched_unreachable_and_not_configured(site, gardien):
     finally:
         ensure_running(gardien)
     shown = widget(admin.get(f"{site.url}/wp-admin/", timeout=60).text)
-    assert "The service could not be reached for the visit figures (network)" in shown
+    assert "The visit figures could not be updated (network)" in shown
     assert bars(shown) == []
     assert not tools(site, "asked")["stale"], "after a failure, ten minutes before asking again"
 
     hourly_cron(site)
     shown = widget(admin.get(f"{site.url}/wp-admin/", timeout=60).text)
-    assert len(bars(shown)) == 7 and "could not be reached" not in shown
+    assert len(bars(shown)) == 7 and "could not be updated" not in shown
 
     gardien.stop()
     try:
@@ -238,6 +238,20 @@ def test_only_administrators_see_the_widget(site):
     assert 'id="dashboard-widgets"' in page, "the editor sees the dashboard"
     assert "gardien_dashboard_widget" not in page
     assert "gardien_dashboard_widget" in site.login().get(f"{site.url}/wp-admin/", timeout=60).text
+
+
+def test_deactivation_and_uninstall_remove_the_refresh_and_the_cache(wordpress, gardien):
+    ensure_running(gardien)
+    # A site in a database of its own, so the suite's site keeps its plugin.
+    database = "wordpress_widget_removal"
+    wordpress.database.sql(f"CREATE DATABASE {database} CHARACTER SET utf8mb4")
+    env = wordpress.env(GARDIEN_TEST_DB=database)
+    wordpress.php(PHP_DIR / "install.php", env=env)
+    result = wordpress.php(PHP_DIR / "widget-tools.php", "remove", input={}, env=env)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["before"] == {"cache": True, "hourly": True, "stale": True}
+    assert report["deactivated"] == {"cache": True, "hourly": False, "stale": False}
+    assert report["uninstalled"] == {"cache": False, "hourly": False, "stale": False}
 
 
 @pytest.fixture

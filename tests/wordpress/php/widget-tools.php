@@ -9,6 +9,8 @@
  * - age: the cached summary was fetched (and last attempted) `seconds` earlier than it was.
  * - asked: whether a screen asked WP-Cron for a refresh (the single `stale` event).
  * - editor: an Editor account (`login`, `password`) for the capability check.
+ * - remove: fetch the summary, ask for a refresh, then deactivate and uninstall the plugin
+ *   (run it on a database of its own): what of the widget's was there before and after each.
  */
 
 require __DIR__ . '/bootstrap.php';
@@ -53,6 +55,26 @@ switch ($gardien_command) {
             ]);
         }
         gardien_widget_answer(['ok' => true]);
+    case 'remove':
+        require_once ABSPATH . 'wp-admin/includes/plugin.php';
+        require_once ABSPATH . 'wp-admin/includes/file.php';
+        $gardien_traces = static fn (): array => [
+            'cache' => get_option(\Gardien\VisitsSummary::OPTION) !== false,
+            'hourly' => (bool) wp_next_scheduled(\Gardien\VisitsSummary::REFRESH_HOOK),
+            'stale' => (bool) wp_next_scheduled(\Gardien\VisitsSummary::REFRESH_HOOK, ['stale']),
+        ];
+        (new \Gardien\VisitsSummary(\Gardien\Settings::load()))->refresh();
+        \Gardien\Outbox::runSoon(\Gardien\VisitsSummary::REFRESH_HOOK, ['stale']);
+        $gardien_before = $gardien_traces();
+        deactivate_plugins('gardien/gardien.php');
+        $gardien_deactivated = $gardien_traces();
+        uninstall_plugin('gardien/gardien.php');
+        wp_cache_flush();
+        gardien_widget_answer([
+            'before' => $gardien_before,
+            'deactivated' => $gardien_deactivated,
+            'uninstalled' => $gardien_traces(),
+        ]);
     default:
         fwrite(STDERR, "unknown command: {$gardien_command}\n");
         exit(2);

@@ -181,7 +181,7 @@ final class DashboardWidget
                 ? __('Visit figures are not available in this version of the service.', 'gardien')
                 : sprintf(
                     /* translators: 1: error such as "network" or "HTTP 401 unauthorized", 2: time span such as "5 minutes" */
-                    __('The service could not be reached for the visit figures (%1$s) %2$s ago.', 'gardien'),
+                    __('The visit figures could not be updated (%1$s) %2$s ago.', 'gardien'),
                     $entry['error'],
                     human_time_diff($entry['attempted_at'])
                 );
@@ -205,10 +205,9 @@ final class DashboardWidget
     private function outbox(): void
     {
         $summary = Outbox::summary();
-        echo '<p class="gardien-widget__outbox">';
-        echo esc_html($summary['pending'] === 0
-            ? __('No message waiting to be sent to the service.', 'gardien')
-            : sprintf(
+        $waiting = __('No message waiting to be sent to the service.', 'gardien');
+        if ($summary['pending'] > 0) {
+            $waiting = sprintf(
                 /* translators: %s: number of messages */
                 _n(
                     '%s message waiting to be sent to the service.',
@@ -217,8 +216,9 @@ final class DashboardWidget
                     'gardien'
                 ),
                 number_format_i18n($summary['pending'])
-            ));
-        echo '</p>';
+            );
+        }
+        printf('<p class="gardien-widget__outbox">%s</p>', esc_html($waiting));
         if ($summary['failed'] > 0) {
             printf(
                 '<p class="gardien-widget__refused">%s <a href="%s">%s</a></p>',
