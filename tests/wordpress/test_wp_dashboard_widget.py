@@ -69,8 +69,12 @@ def last_week(gardien) -> dict:
 
 def widget(page: str) -> str:
     """The widget's postbox in the dashboard's HTML."""
-    match = re.search(r'<div id="gardien_dashboard_widget".*?<div class="gardien-widget">(.*?)'
-                      r'<p class="gardien-widget__links">', page, re.DOTALL)
+    match = re.search(
+        r'<div id="gardien_dashboard_widget".*?<div class="gardien-widget">(.*?)'
+        r'<p class="gardien-widget__links">',
+        page,
+        re.DOTALL,
+    )
     assert match, "the Gardien widget is not on the dashboard"
     return html.unescape(match[1])
 
@@ -149,7 +153,9 @@ def test_the_dashboard_shows_the_cache_and_never_calls_the_service(site, gardien
     admin = site.login()
     baseline, page = timed_get(admin, f"{site.url}/wp-admin/")
     shown = widget(page)
-    assert f"{week['visits']:,} visits by {week['visitors']:,} visitors over the last 7 days." in shown
+    assert (
+        f"{week['visits']:,} visits by {week['visitors']:,} visitors over the last 7 days." in shown
+    )
     assert bars(shown) == [(day["date"], day["visits"]) for day in week["days"]]
     assert "Last updated " in shown and "out of date" not in shown
     assert not tools(site, "asked")["stale"], "fresh figures: no refresh asked for"
@@ -181,7 +187,7 @@ def test_tools_screen_reads_the_same_cache(site, gardien):
         page = admin.get(f"{site.url}/wp-admin/tools.php?page=gardien-status", timeout=60).text
     finally:
         ensure_running(gardien)
-    card = page[page.index('<h2 class="title">Visits, last 7 days</h2>'):]
+    card = page[page.index('<h2 class="title">Visits, last 7 days</h2>') :]
     assert f"{week['visits']:,} visits by {week['visitors']:,} visitors." in card
     assert "Last updated " in card
     assert "Not available right now." not in card
@@ -230,8 +236,12 @@ def test_only_administrators_see_the_widget(site):
     editor.cookies.set("wordpress_test_cookie", "WP Cookie check", domain="127.0.0.1", path="/")
     editor.post(
         f"{site.url}/wp-login.php",
-        data={"log": "widget-editor", "pwd": password, "testcookie": "1",
-              "redirect_to": f"{site.url}/wp-admin/"},
+        data={
+            "log": "widget-editor",
+            "pwd": password,
+            "testcookie": "1",
+            "redirect_to": f"{site.url}/wp-admin/",
+        },
         timeout=30,
     )
     page = editor.get(f"{site.url}/wp-admin/", timeout=60).text
@@ -293,8 +303,8 @@ def test_widget_in_chromium(site, gardien, admin_page, tmp_path):
     assert box.get_by_text("1 message waiting to be sent to the service.").is_visible()
     refused = box.locator(".gardien-widget__refused")
     assert "1 message was refused by the Gardien service" in refused.inner_text()
-    assert refused.get_by_role("link").get_attribute("href").endswith(
-        "tools.php?page=gardien-status"
+    assert (
+        refused.get_by_role("link").get_attribute("href").endswith("tools.php?page=gardien-status")
     )
     dashboard = box.get_by_role("link", name="Open the Gardien dashboard")
     assert dashboard.get_attribute("href") == f"{gardien.url}/"
