@@ -229,6 +229,17 @@ def test_never_fetched_unreachable_and_not_configured(site, gardien):
     assert "Gardien is not configured yet." in shown and bars(shown) == []
 
 
+def test_the_widget_speaks_french(site, gardien):
+    store_views(site, gardien, 1)
+    hourly_cron(site)
+    site.cli("site-language", {"locale": "fr_FR"})
+    shown = widget(site.login().get(f"{site.url}/wp-admin/", timeout=60).text)
+    assert "visiteurs sur les 7 derniers jours." in shown
+    assert '<title id="gardien-widget-chart-title">Visites par jour du ' in shown
+    assert "Mis à jour il y a " in shown
+    assert "Aucun message en attente d’envoi au service." in shown
+
+
 def test_only_administrators_see_the_widget(site):
     password = uuid.uuid4().hex
     tools(site, "editor", {"login": "widget-editor", "password": password})
