@@ -24,6 +24,7 @@ $gardien_uninstall_site = static function (): void {
             'gardien_unstored_submissions',
             'gardien_signature_refused',
             'gardien_keyring',
+            'gardien_visits_summary',
         ] as $gardien_option
     ) {
         delete_option($gardien_option);
@@ -39,6 +40,7 @@ $gardien_uninstall_site = static function (): void {
     // The single events of a delivery or a policy refresh that had not run yet (any arguments).
     wp_unschedule_hook('gardien_outbox_delivery_soon');
     wp_unschedule_hook('gardien_policy_refresh');
+    wp_unschedule_hook('gardien_visits_summary_refresh');
 
     $wpdb->query("DROP TABLE IF EXISTS {$wpdb->prefix}gardien_outbox");
     $wpdb->query("DROP TABLE IF EXISTS {$wpdb->prefix}gardien_visits");

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from helpers import BROWSER_AGENT, store_messages
+from wp_stack import PHP_DIR
 
 WRONG_SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="  # 26 bytes, not the site's secret
 
@@ -53,6 +54,8 @@ def test_tools_screen_shows_the_services_counts_and_last_week(site, gardien):
     )
     assert events.status_code == 202 and events.json()["accepted"] == 1, events.text
     gardien.flask("purge", "--now", now.isoformat().replace("+00:00", "Z"))
+    site.cli("travel", {"seconds": 3600})
+    site.cron()  # the hourly refresh of the visits the card shows
 
     page = site.login().get(f"{site.url}/wp-admin/tools.php?page=gardien-status", timeout=30).text
 
@@ -113,4 +116,8 @@ def test_connection_test_reports_a_wrong_secret(site):
     assert notice[1] == "error"
     assert "refuses the signature: check the site slug and the webhook secret" in notice[2]
     assert "<td>Refused (HTTP 401 unauthorized)</td>" in tools
-    assert "Not available right now." in card(tools, "Visits, last 7 days")
+    # The visits card shows what WP-Cron fetched; a refresh with the wrong secret is refused.
+    site.cli("travel", {"seconds": 3600})
+    site.php(PHP_DIR / "cron.php", env=site.env(GARDIEN_TEST_SECRET=WRONG_SECRET))
+    tools = admin.get(f"{site.url}/wp-admin/tools.php?page=gardien-status", timeout=30).text
+    assert "could not be updated (HTTP 401 unauthorized)" in card(tools, "Visits, last 7 days")

@@ -94,6 +94,7 @@ final class Installer
         wp_clear_scheduled_hook(Outbox::CRON_HOOK);
         wp_unschedule_hook(Outbox::SOON_HOOK);
         wp_unschedule_hook(Policy::REFRESH_HOOK);
+        wp_unschedule_hook(VisitsSummary::REFRESH_HOOK);
     }
 
     /**

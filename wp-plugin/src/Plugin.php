@@ -4,6 +4,7 @@ namespace Gardien;
 
 defined('ABSPATH') || exit;
 
+use Gardien\Admin\DashboardWidget;
 use Gardien\Admin\SettingsPage;
 use Gardien\Admin\StatusPage;
 
@@ -26,9 +27,11 @@ final class Plugin
         (new FormCapture($settings))->hook();
         (new PrivacyTools($settings))->hook();
         (new PrivacyRequestForm($settings))->hook();
+        (new VisitsSummary($settings))->hook();
         if (is_admin()) {
             (new SettingsPage())->hook();
             (new StatusPage($settings))->hook();
+            (new DashboardWidget($settings))->hook();
         }
     }
 

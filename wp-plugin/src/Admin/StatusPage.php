@@ -10,6 +10,7 @@ use Gardien\Outbox;
 use Gardien\Response;
 use Gardien\Settings;
 use Gardien\VisitBuffer;
+use Gardien\VisitsSummary;
 
 /**
  * Tools → Gardien: is the service up, what waits in the outbox (and why), each refused message
@@ -506,19 +507,18 @@ final class StatusPage
         }
     }
 
+    /** What WP-Cron last fetched (VisitsSummary): this screen does not wait on the service for it. */
     private function visitsCard(): void
     {
         echo '<div class="card"><h2 class="title">' . esc_html__('Visits, last 7 days', 'gardien') . '</h2>';
-        $to = gmdate('Y-m-d');
-        $from = gmdate('Y-m-d', time() - 6 * DAY_IN_SECONDS);
-        $summary = $this->settings->isConfigured()
-            ? (new Client($this->settings))->call('GET', '/v1/stats/summary?from=' . $from . '&to=' . $to, null, 3)
-            : null;
-        if ($summary === null || !$summary->isSuccess() || !is_array($summary->json['days'] ?? null)) {
-            $reason = $summary !== null && $summary->isNotFound()
-                ? __('Not available in this version of the service.', 'gardien')
-                : __('Not available right now.', 'gardien');
-            echo '<p>' . esc_html($reason) . '</p></div>';
+        $entry = (new VisitsSummary($this->settings))->fresh();
+        $summary = $entry['summary'];
+        if (!$this->settings->isConfigured() || $summary === null) {
+            echo '<p>' . esc_html__('Not available right now.', 'gardien') . '</p>';
+            if ($this->settings->isConfigured()) {
+                DashboardWidget::freshness($entry);
+            }
+            echo '</div>';
             return;
         }
         printf(
@@ -526,8 +526,8 @@ final class StatusPage
             esc_html(sprintf(
                 /* translators: 1: number of visits, 2: number of visitors */
                 __('%1$s visits by %2$s visitors.', 'gardien'),
-                number_format_i18n((int) ($summary->json['visits'] ?? 0)),
-                number_format_i18n((int) ($summary->json['visitors'] ?? 0))
+                number_format_i18n($summary['visits']),
+                number_format_i18n($summary['visitors'])
             ))
         );
         echo '<table class="widefat striped"><thead><tr>';
@@ -535,18 +535,17 @@ final class StatusPage
             echo '<th scope="col">' . esc_html($heading) . '</th>';
         }
         echo '</tr></thead><tbody>';
-        foreach ($summary->json['days'] as $day) {
-            if (!is_array($day)) {
-                continue;
-            }
+        foreach ($summary['days'] as $day) {
             printf(
                 '<tr><td>%s</td><td>%s</td><td>%s</td></tr>',
-                esc_html(date_i18n(get_option('date_format'), (int) strtotime((string) ($day['date'] ?? '')))),
-                esc_html(number_format_i18n((int) ($day['visits'] ?? 0))),
-                esc_html(number_format_i18n((int) ($day['visitors'] ?? 0)))
+                esc_html(date_i18n(get_option('date_format'), (int) strtotime($day['date']))),
+                esc_html(number_format_i18n($day['visits'])),
+                esc_html(number_format_i18n($day['visitors']))
             );
         }
-        echo '</tbody></table></div>';
+        echo '</tbody></table>';
+        DashboardWidget::freshness($entry);
+        echo '</div>';
     }
 
     private function row(string $label, string $value): void
