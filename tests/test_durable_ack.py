@@ -172,6 +172,7 @@ def test_each_commit_runs_with_the_durability_of_its_kind(
     assert by_path[None] == {DURABLE[backend]}, "a manager's command is durable"
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_only_statistics_batches_are_relaxed(app):
     relaxed = {name for name, view in app.view_functions.items()
                if getattr(view, durability.RELAXED, False)}  # fmt: skip
