@@ -6,6 +6,7 @@ Where things are (``docs/ARCHITECTURE.md`` tells why):
 wiring              ``__init__`` (this factory), ``config`` (defaults, instance file,
                     ``GARDIEN_*``), ``extensions`` (``db``, ``Model``, ``migrate``, SQLite
                     pragmas), ``timeouts`` (how long a caller waits for the database),
+                    ``durability`` (which commits are on disk before their answer),
                     ``files`` (private files and folders), ``instance`` (first-run secrets
                     for ``make run``), ``worker`` (gunicorn's own refusals as JSON)
 time and rules      ``clock`` (the one ``now()``), ``policy`` + ``policy.toml`` (periods,
@@ -48,7 +49,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     """
     import click
 
-    from . import api, cli, config, crypto, dashboard, errors, keys, logs, ratelimit, timeouts
+    from . import (
+        api,
+        cli,
+        config,
+        crypto,
+        dashboard,
+        durability,
+        errors,
+        keys,
+        logs,
+        ratelimit,
+        timeouts,
+    )
     from .extensions import db, init_sqlite, migrate
     from .sessions import CookieSessions
     from .stats import api as stats_api
@@ -63,6 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     init_sqlite(app)
     timeouts.init_app(app)
+    durability.init_app(app)
     migrate.init_app(app, db, directory=config.migrations_directory())
     crypto.init_app(app)
     ratelimit.init_app(app)

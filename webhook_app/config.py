@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from flask import Flask
 
-from . import policy
+from . import durability, policy
 from .files import private_file, private_folder
 from .stats import redact
 
@@ -49,9 +49,12 @@ DEFAULTS = {
     # without a country code) and runs of this many digits or more (0: off).
     "STATS_PHONE_REGION": redact.DEFAULT_REGION,
     "STATS_DIGIT_RUN": redact.DEFAULT_DIGIT_RUN,
-    # WAL with NORMAL survives any crash of the service; only a power cut can undo the
-    # last commits. FULL adds an fsync to every commit.
+    # Statistics batches on SQLite: NORMAL survives any crash of the service, only a power
+    # cut or a crash of the system can undo the last ones. Every other write is committed
+    # with FULL (EXTRA if this says EXTRA) before its answer (webhook_app/durability.py).
     "SQLITE_SYNCHRONOUS": "NORMAL",
+    # PostgreSQL's synchronous_commit for every write but statistics batches (those: off).
+    "PG_SYNCHRONOUS_COMMIT": "on",
     "LOG_LEVEL": "INFO",
     # How long a request waits for the database (a connection, a lock) before it answers
     # 503: well under gunicorn's 30 s worker timeout. Commands such as the purge wait
@@ -103,6 +106,7 @@ def load(app: Flask, test_config: dict | None) -> None:
         if app.config[name] < 1:
             raise ConfigError(f"GARDIEN_{name} must be at least 1")
     check_statistics(app.config)
+    check_durability(app.config)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'gardien.db'}"
     check_secrets(app.config)
@@ -150,6 +154,15 @@ def check_statistics(config: dict) -> None:
     if config["STATS_DIGIT_RUN"] < 0:
         raise ConfigError("GARDIEN_STATS_DIGIT_RUN must be 0 (off) or a number of digits")
     config["STATS_PHONE_REGION"] = region
+
+
+def check_durability(config: dict) -> None:
+    """Refuse a durability setting :mod:`durability` does not know (SQLite's ``OFF`` too)."""
+    try:
+        durability.sqlite_levels(config["SQLITE_SYNCHRONOUS"])
+        durability.pg_level(config["PG_SYNCHRONOUS_COMMIT"])
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def data_keys(config: dict) -> list[str]:

@@ -66,16 +66,10 @@ def rowcount(result: Result[Any]) -> int:
     return result.rowcount
 
 
-SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
-
-
 def init_sqlite(app: Flask) -> None:
     """On SQLite: a database file only the service can read, write-ahead log, enforced
-    foreign keys, chosen durability, deleted content overwritten. (The busy timeout
-    depends on the caller: :mod:`timeouts`.)"""
-    synchronous = str(app.config["SQLITE_SYNCHRONOUS"]).upper()
-    if synchronous not in SQLITE_SYNCHRONOUS:
-        raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {SQLITE_SYNCHRONOUS}")
+    foreign keys, deleted content overwritten. (The busy timeout depends on the caller:
+    :mod:`timeouts`; the durability of a commit on what it answers: :mod:`durability`.)"""
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":
@@ -93,7 +87,6 @@ def init_sqlite(app: Flask) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA synchronous={synchronous}")
         # 32 MiB of page cache (default 2 MiB): bulk purges touch many index pages.
         cursor.execute("PRAGMA cache_size=-32768")
         # A deleted row is overwritten with zeros, not left in the file's free pages.

@@ -64,13 +64,16 @@ class GardienService:
         )
 
     def start(
-        self, workers: int = 2, gunicorn_args: tuple[str, ...] = (), healthy: bool = True
+        self, workers: int = 2, gunicorn_args: tuple[str, ...] = (), healthy: bool = True,
+        wrapper: tuple[str, ...] = (),
     ) -> GardienService:
         """Start gunicorn (deploy/gunicorn.conf.py) and wait until /healthz answers 200,
-        or answers at all when the database is not meant to be ``healthy``."""
+        or answers at all when the database is not meant to be ``healthy``. ``wrapper`` is
+        a command gunicorn runs under (``strace … --``)."""
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [
+                    *wrapper,
                     str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
                     "-b", f"127.0.0.1:{self.port}", "-w", str(workers), *gunicorn_args,
                 ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from sqlalchemy.engine import Connection
 
+from webhook_app import durability
 from webhook_app import schemas as wire_schemas
 from webhook_app.signing import SignedRequest
 from webhook_app.wire import KIB, signed
@@ -15,9 +16,13 @@ bp = Blueprint("stats", __name__, url_prefix="/v1/stats")
 
 
 @bp.post("/events")
+@durability.relaxed
 @signed(limit=1024 * KIB)
 def post_events(request_signed: SignedRequest, payload: object, _: Connection):
-    """Store the visits of a batch of page views; list the ones refused, count the bots."""
+    """Store the visits of a batch of page views; list the ones refused, count the bots.
+
+    Answered without waiting for the disk: a power cut may lose the last batches.
+    """
     batch = wire_schemas.load(schemas.event_batch, payload)
     return ingest.receive(request_signed.site.id, batch["events"]), 202
 
