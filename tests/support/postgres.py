@@ -42,6 +42,11 @@ class PrivatePostgres:
         if self._as_postgres:
             shutil.chown(self.root, "postgres", "postgres")
         self._run(str(BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", ROLE)
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        """Start the server of the existing cluster (after :meth:`crash`)."""
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off"
@@ -50,7 +55,10 @@ class PrivatePostgres:
             str(BIN / "pg_ctl"), "-D", str(self.data), "-o", options,
             "-l", str(self.root / "server.log"), "-w", "start",
         )
-        return self
+
+    def crash(self) -> None:
+        """Stop the server at once, as a crash would (``-m immediate``), keeping its files."""
+        self._run(str(BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def url(self, database: str = "postgres") -> str:
         """SQLAlchemy URL of ``database`` on this server (psycopg 3)."""
