@@ -7,6 +7,10 @@ or header back, and its log line names the sender's address: both break the cont
 (errors are JSON and echo nothing; no IP in a log). This worker answers them in the
 contract's shape, with the sentences of :mod:`webhook_app.errors`, and logs only the
 status and the kind of error.
+
+It also refuses to start when a request may wait for the database
+(``GARDIEN_DB_TIMEOUT_SECONDS``) more than half of gunicorn's worker ``timeout``: a request
+must give up and answer ``503`` well before gunicorn kills the worker serving it.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ from __future__ import annotations
 import json
 import logging
 from http import HTTPStatus
+from typing import cast
 
+from flask import Flask
 from gunicorn import util
 from gunicorn.http.errors import ParseException
 from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker
 
+from .config import ConfigError
 from .errors import CODES, RETRY_AFTER_UNAVAILABLE, SERVER_CODES, UNEXPECTED, error_body
 
 log = logging.getLogger(__name__)
@@ -33,6 +40,12 @@ OWN_FAULTS = {"InvalidResponseHeader", "InvalidResponseHeaderName", "Configurati
 class SyncWorker(GunicornSyncWorker):
     """gunicorn's sync worker, answering its own errors in the contract's JSON shape."""
 
+    def load_wsgi(self) -> None:
+        """Load the app, then refuse a database wait too close to the worker timeout."""
+        super().load_wsgi()
+        app = cast(Flask, self.wsgi)  # wsgi_app names create_app() (deploy/)
+        check_timeouts(app.config["DB_TIMEOUT_SECONDS"], self.cfg.timeout)
+
     def handle_error(self, req, client, addr, exc) -> None:
         """Answer ``exc`` (raised while reading or serving a request) without quoting it."""
         status, code, message = answer_for(exc)
@@ -46,6 +59,17 @@ class SyncWorker(GunicornSyncWorker):
             util.write_nonblock(client, raw_response(status, code, message, retry_after))
         except OSError:
             pass  # the sender is gone: nobody to answer
+
+
+def check_timeouts(db_wait: int, worker_timeout: int) -> None:
+    """Raise :class:`ConfigError` unless a request's database wait is at most half of
+    gunicorn's worker timeout (0, no timeout, is never reached)."""
+    if worker_timeout and db_wait * 2 > worker_timeout:
+        raise ConfigError(
+            f"GARDIEN_DB_TIMEOUT_SECONDS ({db_wait}) must be at most half of gunicorn's "
+            f"worker timeout ({worker_timeout} s): a request must answer 503 before its "
+            "worker is killed"
+        )
 
 
 def answer_for(exc: BaseException) -> tuple[int, str, str]:
