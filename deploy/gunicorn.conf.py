@@ -16,9 +16,9 @@ cores = len(os.sched_getaffinity(0))
 workers = int(os.environ.get("GARDIEN_WORKERS", min(2 * cores + 1, 9)))
 # gunicorn's sync worker, answering what gunicorn refuses by itself (a malformed or
 # oversized request line or headers) in the contract's JSON shape, without quoting the
-# request or logging the sender's address. It refuses to start when a request's database
-# wait (GARDIEN_DB_TIMEOUT_SECONDS, default 5) is over half of `timeout`: a request gives
-# up and answers 503 long before gunicorn kills its worker.
+# request or logging the sender's address. Each worker logs an error when it starts if a
+# request's database wait (GARDIEN_DB_TIMEOUT_SECONDS, default 5) is over half of
+# `timeout`: a request must give up and answer 503 long before gunicorn kills its worker.
 worker_class = "webhook_app.worker.SyncWorker"
 timeout = int(os.environ.get("GARDIEN_WORKER_TIMEOUT", "30"))
 # On HUP (systemctl reload) or TERM, a worker finishes the request it is serving within
