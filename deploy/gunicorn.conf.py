@@ -12,7 +12,8 @@ bind = os.environ.get("GARDIEN_BIND", "127.0.0.1:8000")
 # network, so two per core and one more (gunicorn's advice), capped so that a large
 # machine does not open more database connections than a small PostgreSQL allows.
 # GARDIEN_WORKERS sets the number outright.
-cores = len(os.sched_getaffinity(0))
+# The cores this process may run on (a container's or systemd's CPU set), else all.
+cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 workers = int(os.environ.get("GARDIEN_WORKERS", min(2 * cores + 1, 9)))
 # gunicorn's sync worker, answering what gunicorn refuses by itself (a malformed or
 # oversized request line or headers) in the contract's JSON shape, without quoting the

@@ -212,3 +212,23 @@ def test_the_service_runs_on_credentials_alone(tmp_path):
     finally:
         service.stop()
     assert (tmp_path / "state" / "gardien.db").stat().st_size > 0
+
+
+def test_commands_run_with_the_service_s_user_credentials_and_state():
+    """deploy/gardien-cli's transient unit gets what gardien.service has."""
+    given = dict(
+        line.split("=", 1)
+        for line in re.findall(r"--property=(\S+)", (DEPLOY / "gardien-cli").read_text())
+    )
+    unit = settings("gardien.service")
+    for name in (
+        "User",
+        "Group",
+        "WorkingDirectory",
+        "StateDirectory",
+        "LoadCredential",
+        "EnvironmentFile",
+        "UMask",
+    ):
+        assert [given[name]] == unit[name], name
+    assert "/opt/gardien/.venv/bin/flask --app webhook_app" in unit["ExecStartPre"][0]
