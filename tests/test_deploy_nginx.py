@@ -8,14 +8,15 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import runpy
 import socket
 import ssl
 from collections.abc import Iterator
 
 import pytest
 import requests
-from support.gardien import GardienService, start_gardien
-from support.nginx import Nginx, prepared_nginx
+from support.gardien import ROOT, GardienService, start_gardien
+from support.nginx import SHIPPED, Nginx, prepared_nginx
 from support.postgres import free_port
 from support.signing import body_bytes, signed_headers
 
@@ -245,3 +246,10 @@ def test_no_log_names_a_client(nginx, service):
     for name, text in logs.items():
         for needle in ("127.0.0.", "jeanne", "203.0.113.7", "client:"):
             assert needle not in text, (name, needle)
+
+
+def test_nginx_waits_for_gunicorn_longer_than_gunicorn_waits_for_a_worker():
+    """gunicorn's own 503 (a worker aborted past its timeout) reaches the sender."""
+    waits = re.findall(r"proxy_read_timeout (\d+)s;", SHIPPED.read_text())
+    gunicorn = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    assert waits and all(int(wait) > gunicorn["timeout"] for wait in waits)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
 import shutil
 import subprocess
 from pathlib import Path
@@ -232,3 +233,9 @@ def test_commands_run_with_the_service_s_user_credentials_and_state():
     ):
         assert [given[name]] == unit[name], name
     assert "/opt/gardien/.venv/bin/flask --app webhook_app" in unit["ExecStartPre"][0]
+
+
+def test_systemd_waits_for_a_graceful_stop():
+    """On stop, gunicorn's workers get graceful_timeout to finish; systemd waits longer."""
+    gunicorn = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    assert int(settings("gardien.service")["TimeoutStopSec"][0]) > gunicorn["graceful_timeout"]
