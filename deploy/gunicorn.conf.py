@@ -31,4 +31,12 @@ logger_class = "webhook_app.serverlog.PrivateLogger"
 loglevel = "warning"
 errorlog = "-"
 forwarded_allow_ips = "127.0.0.1"
+# No control socket (gunicorn 25 and later; older ones ignore the name): systemd manages
+# the service, and every gunicorn of a user would otherwise share ~/.gunicorn/gunicorn.ctl.
+control_socket_disable = True
 wsgi_app = "webhook_app:create_app()"
+
+
+def pre_request(worker, req):
+    """gunicorn's default hook logs each request's path at debug: a path can name someone."""
+    worker.log.debug("%s request", req.method)

@@ -110,7 +110,8 @@ def status_of(answer: bytes) -> int:
 def test_no_log_line_names_the_client_even_at_debug(tmp_path):
     service = start_gardien(tmp_path, workers=1)
     service.stop()
-    service.start(workers=1, gunicorn_args=("--log-level", "debug"))
+    # gunicorn's access log too, which the shipped settings leave off.
+    service.start(workers=1, gunicorn_args=("--log-level", "debug", "--access-logfile", "-"))
     ports = set()
     try:
         body = body_bytes(CONTACT)
@@ -119,7 +120,11 @@ def test_no_log_line_names_the_client_even_at_debug(tmp_path):
             (b"GET /healthz HTTP/1.1\r\nHost: gardien.test\r\n\r\n", 200),
             (b"GET jeanne.martin@example.fr 127.0.0.1\r\n\r\n", 400),
             (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431),
-            (b"GET /nowhere HTTP/1.1\r\nHost: gardien.test\r\n\r\n", 404),
+            (
+                b"GET /to/jeanne?email=jeanne@example.fr HTTP/1.1\r\nHost: gardien.test\r\n"
+                b"User-Agent: jeanne-browser\r\nX-Forwarded-For: 203.0.113.7\r\n\r\n",
+                404,
+            ),
         ]
         for raw, status in cases:
             port = free_port()
@@ -135,11 +140,13 @@ def test_no_log_line_names_the_client_even_at_debug(tmp_path):
     # The log is the one asked for: gunicorn's debug lines, the app's line per request.
     assert "[DEBUG] Ignored premature client disconnection" in log
     assert '"status": 201' in log
+    assert re.search(r'\] "-" 201 \d+ "-" "-"', log)  # gunicorn's access line, emptied
     for needle in ("127.0.0.", CLIENT_ADDRESS, "jeanne", "203.0.113.7"):
         assert needle not in log
     for port in ports:
         assert not re.search(rf"(?<![\d.]){port}(?!\d)", log), port
     assert "Listening at: http://[address] (" in log
+    assert "[DEBUG] GET request" in log  # gunicorn's pre_request line, without the path
 
 
 @pytest.mark.parametrize(

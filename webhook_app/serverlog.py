@@ -10,7 +10,9 @@ line of both logs, at every level, before it is written:
   becomes ``[address]``, and the number after it (``host:port``) goes with it;
 - an exception passed as an argument is named by its class alone: gunicorn formats
   ``NoMoreData`` and parse errors with what the client sent;
-- the access log's ``%(h)s`` is ``-``.
+- should an access log be turned on (``--access-logfile``), only its fields that cannot
+  name or describe a sender are filled (time, method, protocol, status, size, duration,
+  process); the address, path, query, referrer, user agent and headers are ``-``.
 
 The service's own logs (:mod:`webhook_app.logs`) never hold an address to begin with.
 """
@@ -24,6 +26,9 @@ import re
 from gunicorn.glogging import Logger
 
 REDACTED = "[address]"
+# gunicorn's access log fields (``access_log_format``) that cannot name or describe a
+# sender: time, method, protocol, status, bytes sent, duration, worker process.
+ACCESS_FIELDS = ("t", "m", "H", "s", "b", "B", "T", "D", "M", "L", "p")
 # Candidates, each checked with ipaddress: an IPv6 address ending in a dotted quad, a
 # dotted quad, hex groups with two colons or more (a time such as 14:21:41 is a candidate
 # too, left alone by the check). An IPv6 literal may be bracketed, may carry a zone (%lo)
@@ -57,7 +62,9 @@ class RedactAddresses(logging.Filter):
         if isinstance(record.args, tuple):
             record.args = tuple(_plain(arg) for arg in record.args)
         elif isinstance(record.args, dict):
-            record.args = {key: _plain(value) for key, value in record.args.items()}
+            # In place: gunicorn's access fields are a dict that answers "-" when missing.
+            for key, value in record.args.items():
+                record.args[key] = _plain(value)
         record.msg, record.args = redact(record.getMessage()), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
@@ -84,7 +91,6 @@ class PrivateLogger(Logger):
                 logger.addFilter(RedactAddresses())
 
     def atoms(self, resp, req, environ, request_time):
-        """The access log's fields, the client's address left out."""
-        atoms = super().atoms(resp, req, environ, request_time)
-        atoms["h"] = "-"
-        return atoms
+        """The access log's fields that name nobody; gunicorn writes ``-`` for the others."""
+        atoms: dict = dict(super().atoms(resp, req, environ, request_time))
+        return {name: atoms[name] for name in ACCESS_FIELDS}
