@@ -193,9 +193,12 @@ def prepared_nginx(upstream_port: int, config: str | None = None) -> Nginx:
         (folder / sub).mkdir()
     self_signed(folder)
     text = config if config is not None else SHIPPED.read_text()
-    (folder / "gardien.conf").write_text(
-        rewritten(text, folder, nginx.tls_port, nginx.http_port, upstream_port)
-    )
+    try:
+        text = rewritten(text, folder, nginx.tls_port, nginx.http_port, upstream_port)
+    except AssertionError:
+        nginx.remove()
+        raise
+    (folder / "gardien.conf").write_text(text)
     (folder / "nginx.conf").write_text(WRAPPER.format(folder=folder))
     if os.geteuid() == 0:
         folder.chmod(0o755)
