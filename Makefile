@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 # the plugin, Chromium for pages, npm for axe-core, wrk for benchmarks). A nodejs package
 # that bundles npm (NodeSource's) stands for the npm package.
 TEST_PACKAGES := postgresql wrk php-cli php-mysql php-curl php-xml php-mbstring php-zip \
-	mariadb-server wordpress phpunit php-codesniffer chromium gettext nodejs npm faketime nginx
+	mariadb-server wordpress phpunit php-codesniffer chromium gettext nodejs npm faketime nginx systemd
 # axe-core for the dashboard's browser tests, exactly as package-lock.json pins it.
 BROWSER_TESTS := tests/dashboard/browser
 AXE := $(BROWSER_TESTS)/node_modules/.package-lock.json
