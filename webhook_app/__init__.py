@@ -8,7 +8,9 @@ wiring              ``__init__`` (this factory), ``config`` (defaults, instance 
                     pragmas), ``timeouts`` (how long a caller waits for the database),
                     ``durability`` (which commits are on disk before their answer),
                     ``files`` (private files and folders), ``instance`` (first-run secrets
-                    for ``make run``), ``worker`` (gunicorn's own refusals as JSON)
+                    for ``make run``), ``worker`` (gunicorn's own refusals as JSON),
+                    ``serverlog`` (gunicorn's log lines without addresses), ``systemd``
+                    (credentials and the state folder under systemd)
 time and rules      ``clock`` (the one ``now()``), ``policy`` + ``policy.toml`` (periods,
                     category names), ``notice`` (the published notice)
 storage             ``models`` (tables), ``crypto`` (encrypted columns, blind index),

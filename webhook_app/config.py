@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from flask import Flask
 
-from . import durability, policy
+from . import durability, policy, systemd
 from .files import private_file, private_folder
 from .stats import redact
 
@@ -90,9 +90,11 @@ class ConfigError(RuntimeError):
 
 
 def load(app: Flask, test_config: dict | None) -> None:
-    """Fill ``app.config`` in order: defaults, instance file, environment, test config."""
+    """Fill ``app.config`` in order: defaults, instance file, systemd credentials,
+    environment, test config."""
     app.config.from_mapping(DEFAULTS)
     app.config.from_file(INSTANCE_FILE, load=tomllib.load, text=False, silent=True)
+    app.config.from_mapping(systemd.credentials())  # LoadCredential= (deploy/)
     # Values stay strings: secrets must never be reinterpreted as JSON numbers.
     app.config.from_prefixed_env("GARDIEN", loads=str)
     if test_config:
@@ -108,7 +110,9 @@ def load(app: Flask, test_config: dict | None) -> None:
     check_statistics(app.config)
     check_durability(app.config)
     if not app.config["DATABASE_URL"]:
-        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'gardien.db'}"
+        app.config["DATABASE_URL"] = systemd.state_database_url() or (
+            f"sqlite:///{Path(app.instance_path) / 'gardien.db'}"
+        )
     check_secrets(app.config)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["DATABASE_URL"])

@@ -7,6 +7,12 @@ or header back, and its log line names the sender's address: both break the cont
 (errors are JSON and echo nothing; no IP in a log). This worker answers them in the
 contract's shape, with the sentences of :mod:`webhook_app.errors`, and logs only the
 status and the kind of error.
+
+Each worker also says, at ``error`` when it starts, when a request may wait for the
+database (``GARDIEN_DB_TIMEOUT_SECONDS``) more than half of gunicorn's worker ``timeout``:
+a request must give up and answer ``503`` well before gunicorn kills the worker serving it.
+(It still starts: a request that outlives the timeout is answered ``503`` below, and the
+tests use that.)
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from __future__ import annotations
 import json
 import logging
 from http import HTTPStatus
+from typing import cast
 
+from flask import Flask
 from gunicorn import util
 from gunicorn.http.errors import ParseException
 from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker
@@ -33,6 +41,13 @@ OWN_FAULTS = {"InvalidResponseHeader", "InvalidResponseHeaderName", "Configurati
 class SyncWorker(GunicornSyncWorker):
     """gunicorn's sync worker, answering its own errors in the contract's JSON shape."""
 
+    def load_wsgi(self) -> None:
+        """Load the app, then say so if its database wait is too close to the timeout."""
+        super().load_wsgi()
+        app = cast(Flask, self.wsgi)  # wsgi_app names create_app() (deploy/)
+        if problem := timeout_problem(app.config["DB_TIMEOUT_SECONDS"], self.cfg.timeout):
+            log.error(problem)
+
     def handle_error(self, req, client, addr, exc) -> None:
         """Answer ``exc`` (raised while reading or serving a request) without quoting it."""
         status, code, message = answer_for(exc)
@@ -46,6 +61,18 @@ class SyncWorker(GunicornSyncWorker):
             util.write_nonblock(client, raw_response(status, code, message, retry_after))
         except OSError:
             pass  # the sender is gone: nobody to answer
+
+
+def timeout_problem(db_wait: int, worker_timeout: int) -> str | None:
+    """What is wrong when a request's database wait is over half of gunicorn's worker
+    timeout (0: no timeout), or None."""
+    if worker_timeout and db_wait * 2 > worker_timeout:
+        return (
+            f"GARDIEN_DB_TIMEOUT_SECONDS ({db_wait}) should be at most half of gunicorn's "
+            f"worker timeout ({worker_timeout} s): a request waiting for the database may "
+            "be killed before it answers 503"
+        )
+    return None
 
 
 def answer_for(exc: BaseException) -> tuple[int, str, str]:
