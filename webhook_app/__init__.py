@@ -10,7 +10,8 @@ wiring              ``__init__`` (this factory), ``config`` (defaults, instance 
                     ``files`` (private files and folders), ``instance`` (first-run secrets
                     for ``make run``), ``worker`` (gunicorn's own refusals as JSON),
                     ``serverlog`` (gunicorn's log lines without addresses), ``systemd``
-                    (credentials and the state folder under systemd)
+                    (credentials and the state folder under systemd), ``dbcopy`` (``flask
+                    db copy``: one database into another, SQLite to PostgreSQL)
 time and rules      ``clock`` (the one ``now()``), ``policy`` + ``policy.toml`` (periods,
                     category names), ``notice`` (the published notice)
 storage             ``models`` (tables), ``crypto`` (encrypted columns, blind index),
@@ -57,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         config,
         crypto,
         dashboard,
+        dbcopy,
         durability,
         errors,
         keys,
@@ -88,6 +90,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(stats_api.bp)
     dashboard.init_app(app, api_blueprints=(api.bp, api.health, stats_api.bp))
     cli.init_app(app)
+    dbcopy.init_app(app)
     app.cli.add_command(stats_cli.stats_group)
     if click.get_current_context(silent=True) is None:
         keys.check(app)
