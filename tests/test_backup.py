@@ -241,6 +241,32 @@ def test_a_newer_backup_brings_its_tombstones_to_an_older_one(
         assert set(db.session.scalars(select(ContactMessage.id))) == {paul}
 
 
+def test_tombstones_already_in_the_backup_are_not_applied_again(
+    app, backups, identity, store_message
+):
+    """An integer id an erasure freed may be given again (SQLite reuses the highest rowid):
+    the tombstone the backup already holds must not erase the new row of that id."""
+    with app.app_context():
+        erased = mention(JEANNE, T0)
+        with clock.frozen(T0 + DAY):
+            privacy.run_erasure(1, JEANNE, "cli:test")
+            db.session.commit()
+        reused = StatsEvent(
+            id=erased, site_id=1, occurred_at=T0 + DAY, path="/services/", search_terms=None,
+            country="FR", channel="direct", referrer_host=None, visitor_hash="fedcba9876543210",
+        )  # fmt: skip
+        db.session.add(reused)
+        db.session.commit()
+    infile = take(app, backups, "gardien.age", T0 + 2 * DAY)
+
+    said = restore(app, infile, identity, T0 + 3 * DAY)
+
+    assert "0 erasure tombstone(s) brought in" in said
+    with app.app_context():
+        assert db.session.get(StatsEvent, erased).path == "/services/"
+        assert count(ErasureTombstone, ErasureTombstone.kind == "stats_event") == 1
+
+
 def test_a_removed_site_stays_removed(app, backups, identity, store_message):
     with app.app_context():
         sites.add("autre")
