@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pyrage
 import pytest
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select, text
 
 from webhook_app import backup, clock, messages, privacy, retention, sites
+from webhook_app.config import migrations_directory
 from webhook_app.extensions import db
 from webhook_app.instance import BACKUP_IDENTITY, backup_identity
 from webhook_app.models import AuditEntry, Client, ContactMessage, ErasureTombstone, Site
@@ -315,6 +317,30 @@ def test_a_wrong_identity_is_refused_and_the_database_left_alone(
     assert "cannot be decrypted with this identity" in said
     with app.app_context():
         assert db.session.get(ContactMessage, later) is not None
+
+
+def test_a_backup_of_an_older_schema_is_migrated_and_still_gets_the_tombstones(
+    app, backups, identity, store_message
+):
+    """A backup made before migration 0013 has no tombstone table: the restore migrates
+    it, then applies the tombstones of the current database."""
+    with app.app_context():
+        jeanne, paul = store_message(JEANNE, at=T0), store_message(PAUL, at=T0)
+        db.session.remove()
+        downgrade(directory=migrations_directory(), revision="0012")
+    older = take(app, backups, "older.age", T0 + DAY)
+    with app.app_context():
+        upgrade(directory=migrations_directory())
+        with clock.frozen(T0 + 2 * DAY):
+            messages.erase_one(jeanne, "cli:test")
+            db.session.commit()
+
+    said = restore(app, older, identity, T0 + 3 * DAY)
+
+    assert "(migration 0012), then migrated; 1 erasure tombstone(s)" in said
+    with app.app_context():
+        assert set(db.session.scalars(select(ContactMessage.id))) == {paul}
+        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == "0013"
 
 
 def test_a_backup_from_a_newer_version_is_refused(app, backups, identity, store_message):

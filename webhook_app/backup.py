@@ -152,8 +152,7 @@ def take(outfile: Path) -> dict:
             _pg_dump(db.engine.url, database)
             manifest["revision"] = _current_revision()
         # Read after the copy: at least every tombstone the copy holds.
-        _write_json(work / TOMBSTONES, [t.as_dict() for t in tombstones.every()])
-        db.session.rollback()
+        _write_json(work / TOMBSTONES, [t.as_dict() for t in _current_tombstones()])
         _write_json(work / MANIFEST, manifest)
         bundle = work / "backup.tar"
         with tarfile.open(bundle, "w") as tar:
@@ -373,8 +372,9 @@ def _read_tombstones(path: Path) -> list[tombstones.Tombstone]:
 
 
 def _current_tombstones() -> list[tombstones.Tombstone]:
-    """The tombstones of the database about to be replaced, if it can still be read
-    (it may be the damage being repaired: then those of ``--tombstones-from`` only)."""
+    """The tombstones of the configured database, if it can still be read and has them
+    (a database being replaced may be the damage being repaired; one not migrated to 0013
+    has none)."""
     try:
         db.session.execute(select(text("1")).select_from(text("erasure_tombstones")).limit(1))
         found = tombstones.every()
@@ -403,34 +403,43 @@ def _replace_sqlite(copy: Path, path: Path) -> None:
 
 
 def _replace_postgres(dump: Path, url: URL) -> None:
-    """Empty the configured database's schema, then ``pg_restore`` the dump into it in one
-    transaction. Tables a later migration made are dropped too: the restore's migration
-    makes them again."""
-    with db.engine.begin() as connection:
+    """Replace the configured database's tables with the dump's, in one transaction.
+
+    ``pg_restore`` writes the dump as SQL into ``psql --single-transaction``, after a
+    ``DROP`` of every table of the schema (those a later migration made too: the restore's
+    migration makes them again): if anything fails, nothing has changed.
+    """
+    with db.engine.connect() as connection:
         tables = list(
             connection.scalars(
                 text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
             )
         )
-        if tables:
-            connection.execute(
-                text("DROP TABLE " + ", ".join(f'"{name}"' for name in tables) + " CASCADE")
-            )
     db.engine.dispose()
+    prelude = dump.with_name("drop.sql")
+    drop = ", ".join('"' + name.replace('"', '""') + '"' for name in tables)
+    prelude.write_text(f"DROP TABLE IF EXISTS {drop} CASCADE;\n" if tables else "")
     args, env = _pg_args(make_url(url))
-    _run(
-        [
-            _pg_tool("pg_restore"),
-            "--no-owner",
-            "--no-privileges",
-            "--single-transaction",
-            "--exit-on-error",
-            *args,
-            str(dump),
-        ],
-        env,
-        "pg_restore",
+    script = subprocess.Popen(
+        [_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--file", "-", str(dump)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
     )
+    assert script.stdout is not None and script.stderr is not None
+    try:
+        loaded = subprocess.run(
+            [_pg_tool("psql"), "--no-psqlrc", "--quiet", "--single-transaction",
+             "--set", "ON_ERROR_STOP=1", "--file", str(prelude), "--file", "-", *args],
+            stdin=script.stdout, capture_output=True, text=True, env=env,
+        )  # fmt: skip
+    finally:
+        script.stdout.close()
+        written = script.wait()
+    if written != 0:
+        raise BackupError(f"pg_restore failed: {script.stderr.read().decode()[-500:]}")
+    if loaded.returncode != 0:
+        raise BackupError(f"psql failed, nothing changed: {loaded.stderr.strip()[-500:]}")
 
 
 @contextmanager
