@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import tarfile
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select, text
 
-from webhook_app import backup, clock, messages, privacy, retention, sites
+from webhook_app import backup, clock, messages, policy, privacy, retention, sites
 from webhook_app.config import migrations_directory
 from webhook_app.extensions import db
 from webhook_app.instance import BACKUP_IDENTITY, backup_identity
@@ -394,3 +395,12 @@ def test_make_run_gives_the_instance_a_backup_key(tmp_path):
     assert f'BACKUP_RECIPIENTS = "{recipient}"' in (instance / "config.toml").read_text()
     assert backup.recipients(recipient) and backup.identities(made)
     assert backup_identity(instance) is None, "later runs keep it"
+
+
+def test_no_off_site_copy_outlives_the_tombstones():
+    """The backup unit forgets snapshots before the tombstones they need are purged."""
+    unit = (Path(__file__).resolve().parents[1] / "deploy" / "gardien-backup.service").read_text()
+    kept = re.search(r"restic forget .*--keep-within (\d+)d", unit)
+    assert kept is not None, "the unit forgets old snapshots"
+    period = policy.load()[policy.ERASURE_TOMBSTONE].duration
+    assert timedelta(days=int(kept.group(1))) < period

@@ -158,7 +158,7 @@ def take(outfile: Path) -> dict:
         with tarfile.open(bundle, "w") as tar:
             for name in (MANIFEST, TOMBSTONES, database.name):
                 tar.add(work / name, arcname=name)
-        _encrypt(bundle, outfile, to, work)
+        _encrypt(bundle, outfile, to)
     audit.record(
         BACKUP,
         actor=audit.cli_actor(),
@@ -169,19 +169,18 @@ def take(outfile: Path) -> dict:
     return manifest
 
 
-def _encrypt(source: Path, outfile: Path, to: list, work: Path) -> None:
-    """Encrypt ``source`` into ``outfile`` (0600): a temporary file beside it, renamed."""
-    partial = outfile.with_name(f".{outfile.name}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    try:
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "wb") as out, source.open("rb") as plain:
-            pyrage.encrypt_io(plain, out, to)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, outfile)
-    finally:
-        partial.unlink(missing_ok=True)
+def _encrypt(source: Path, outfile: Path, to: list) -> None:
+    """Encrypt ``source`` into ``outfile`` (0600): written and synced beside ``source``
+    (in the private folder, on the same file system as ``outfile``), then renamed."""
+    sealed = source.with_name("backup.age")
+    fd = os.open(sealed, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)
+    with os.fdopen(fd, "wb") as out, source.open("rb") as plain:
+        pyrage.encrypt_io(plain, out, to)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(sealed, outfile)
+    _sync_folder(outfile.parent)
 
 
 def _sqlite_path() -> Path:
@@ -194,7 +193,10 @@ def _sqlite_path() -> Path:
 def _sqlite_copy(source: Path, target: Path) -> None:
     """A consistent copy through SQLite's online backup API (writers may go on), as one
     self-contained file (no write-ahead log)."""
-    origin = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        origin = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        raise BackupError(f"cannot open the database {source}: {error}") from None
     copy = sqlite3.connect(target)
     try:
         origin.backup(copy)
@@ -205,7 +207,7 @@ def _sqlite_copy(source: Path, target: Path) -> None:
 
 
 def _sqlite_revision(path: Path) -> str:
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    connection = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
     try:
         return connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
     finally:
@@ -398,6 +400,7 @@ def _replace_sqlite(copy: Path, path: Path) -> None:
         for stale in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             stale.unlink(missing_ok=True)
         os.replace(staged, path)
+        _sync_folder(path.parent)
     finally:
         staged.unlink(missing_ok=True)
 
@@ -450,6 +453,15 @@ def _private_folder(beside: Path | None) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (its entry is written with the folder)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_json(path: Path, value: object) -> None:
