@@ -11,8 +11,10 @@ import io
 import json
 import os
 import re
+import sqlite3
 import stat
 import tarfile
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -268,6 +270,75 @@ def test_tombstones_already_in_the_backup_are_not_applied_again(
     with app.app_context():
         assert db.session.get(StatsEvent, erased).path == "/services/"
         assert count(ErasureTombstone, ErasureTombstone.kind == "stats_event") == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_damaged_database_is_replaced_with_the_tombstones_of_a_newer_backup(
+    app, backups, identity, store_message
+):
+    """The database file is no longer a database: its tombstones are out of reach, a newer
+    backup's stand in."""
+    with app.app_context():
+        jeanne, paul = store_message(JEANNE, at=T0), store_message(PAUL, at=T0)
+    older = take(app, backups, "older.age", T0 + DAY)
+    with app.app_context(), clock.frozen(T0 + 2 * DAY):
+        messages.erase_one(jeanne, "cli:test")
+        db.session.commit()
+    newer = take(app, backups, "newer.age", T0 + 3 * DAY)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+        path = Path(db.engine.url.database)
+    for part in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        part.unlink(missing_ok=True)
+    path.write_bytes(b"not a database any more " * 4096)
+
+    restore(app, older, identity, T0 + 4 * DAY, newer)
+
+    with app.app_context():
+        assert set(db.session.scalars(select(ContactMessage.id))) == {paul}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_sqlite_backup_is_consistent_while_the_service_writes(
+    app, backups, identity, store_message
+):
+    """SQLite's online backup API copies one state of the database whatever writes go on."""
+    with app.app_context():
+        path = db.engine.url.database
+    stop = threading.Event()
+
+    def write() -> None:
+        connection = sqlite3.connect(path, timeout=30)
+        while not stop.is_set():
+            connection.execute(
+                "INSERT INTO audit_log (at, actor, action, record_ids, count, expires_at) "
+                "VALUES ('2026-03-02 09:00:00', 'test', 'test.write', '[]', 0, "
+                "'2031-03-02 09:00:00')"
+            )
+            connection.commit()
+        connection.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        infile = take(app, backups, "gardien.age", T0)
+    finally:
+        stop.set()
+        writer.join()
+
+    with tarfile.open(
+        fileobj=io.BytesIO(pyrage.decrypt(infile.read_bytes(), backup.identities(identity)))
+    ) as tar:
+        copied = tar.extractfile("gardien.db").read()
+    copy = Path(backups.parent / "copy.db")
+    copy.write_bytes(copied)
+    connection = sqlite3.connect(copy)
+    try:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    finally:
+        connection.close()
 
 
 def test_a_removed_site_stays_removed(app, backups, identity, store_message):
