@@ -21,14 +21,15 @@ from pathlib import Path
 import pyrage
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from webhook_app import backup, clock, messages, policy, privacy, retention, sites
 from webhook_app.config import migrations_directory
 from webhook_app.extensions import db
 from webhook_app.instance import BACKUP_IDENTITY, backup_identity
 from webhook_app.models import AuditEntry, Client, ContactMessage, ErasureTombstone, Site
-from webhook_app.stats.models import StatsEvent
+from webhook_app.stats.models import StatsDay, StatsEvent, StatsRollup
+from webhook_app.stats.rollup import rollup
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -339,6 +340,45 @@ def test_a_sqlite_backup_is_consistent_while_the_service_writes(
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
     finally:
         connection.close()
+
+
+def test_daily_totals_summed_again_after_the_backup_stay_erased(app, backups, identity):
+    """Summing a day again gives its totals new ids: a restore has the erased days summed
+    again from their raw page views, so the backup's older rows go too."""
+    day = (T0 - 3 * DAY).date()
+
+    def searched() -> set[int]:
+        return set(db.session.scalars(select(StatsRollup.id).where(StatsRollup.value == JEANNE)))
+
+    with app.app_context():
+        event = mention(JEANNE, T0 - 3 * DAY)
+        db.session.add(StatsDay(site_id=1, day=day, changes=0, visits=1, visitors=1))
+        db.session.commit()
+        rollup(T0 - 2 * DAY)
+        backed_up = searched()
+        assert backed_up
+    infile = take(app, backups, "gardien.age", T0 - DAY)
+    with app.app_context():
+        # Totals of a later day (SQLite would give the freed ids again otherwise), then a
+        # late page view: the day is summed again.
+        db.session.add(
+            StatsRollup(site_id=1, day=T0.date(), dimension="page", value="/", visits=1, visitors=1)
+        )
+        db.session.execute(update(StatsDay).values(changes=StatsDay.changes + 1))
+        db.session.commit()
+        rollup(T0)
+        assert searched() and not searched() & backed_up
+        with clock.frozen(T0):
+            privacy.run_erasure(1, JEANNE, "cli:test")
+            db.session.commit()
+        assert not searched()
+
+    restore(app, infile, identity, T0 + DAY)
+
+    with app.app_context():
+        assert db.session.get(StatsEvent, event) is None
+        assert not searched(), "the backup's totals of that day went with its new sum"
+        assert db.session.get(StatsDay, (1, day)) is not None
 
 
 def test_a_removed_site_stays_removed(app, backups, identity, store_message):

@@ -330,7 +330,6 @@ def _erase_page(
     removed = [*message_ids, *(client.id for client in clients), *statistics]
     tombstones.record(tombstones.MESSAGE, message_ids, site_id)
     tombstones.record(tombstones.CLIENT, [client.id for client in clients], site_id)
-    tombstones.record_typed(statistics, site_id)
     if not removed and not explanations:
         explanations.append(texts["nothing"])
     audit.record(

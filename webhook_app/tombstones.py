@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import defer
@@ -20,7 +20,7 @@ from sqlalchemy.orm import defer
 from . import clock, policy
 from .extensions import db, rowcount
 from .models import Client, ContactMessage, ErasureTombstone, PrivacyRequest, new_uuid
-from .stats.models import StatsEvent, StatsRollup
+from .stats.models import StatsDay, StatsEvent, StatsRollup
 
 MESSAGE = "message"
 CLIENT = "client"  # anonymised, not deleted
@@ -41,6 +41,7 @@ class Tombstone:
     site_id: int | None
     created_at: str
     expires_at: str
+    day: str | None = None
 
     @classmethod
     def of(cls, row: ErasureTombstone) -> Tombstone:
@@ -51,14 +52,18 @@ class Tombstone:
             row.site_id,
             clock.format_rfc3339(row.created_at),
             clock.format_rfc3339(row.expires_at),
+            None if row.day is None else row.day.isoformat(),
         )
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def record(kind: str, record_ids: Iterable[str | int], site_id: int | None) -> None:
-    """Add a tombstone for each of ``record_ids`` to the current transaction."""
+def record(
+    kind: str, record_ids: Iterable[str | int], site_id: int | None, day: date | None = None
+) -> None:
+    """Add a tombstone for each of ``record_ids`` to the current transaction (``day``: the
+    day of the daily totals erased)."""
     if kind not in KINDS:
         raise ValueError(f"unknown tombstone kind {kind!r}")
     now = clock.now()
@@ -69,21 +74,12 @@ def record(kind: str, record_ids: Iterable[str | int], site_id: int | None) -> N
             kind=kind,
             record_id=str(record_id),
             site_id=site_id,
+            day=day,
             created_at=now,
             expires_at=expires,
         )
         for record_id in record_ids
     )
-
-
-def record_typed(record_ids: Iterable[str], site_id: int) -> None:
-    """Tombstones for the typed ids of statistics an erasure deleted (``stats_event:12``)."""
-    by_kind: dict[str, list[str]] = {}
-    for typed in record_ids:
-        kind, _, record_id = typed.partition(":")
-        by_kind.setdefault(kind, []).append(record_id)
-    for kind, ids in by_kind.items():
-        record(kind, ids, site_id)
 
 
 def every() -> list[Tombstone]:
@@ -115,6 +111,7 @@ def bring_in(found: Iterable[Tombstone]) -> list[Tombstone]:
             kind=t.kind,
             record_id=t.record_id,
             site_id=t.site_id,
+            day=None if t.day is None else date.fromisoformat(t.day),
             created_at=clock.parse_rfc3339(t.created_at),
             expires_at=clock.parse_rfc3339(t.expires_at),
         )
@@ -155,7 +152,21 @@ def apply(found: Sequence[Tombstone], now: datetime) -> dict[str, int]:
                 .execution_options(synchronize_session=False)
             )
         )
+    _sum_again({(t.site_id, t.day) for t in found if t.kind == STATS_ROLLUP and t.day})
     return counts
+
+
+def _sum_again(days: set[tuple[int | None, str]]) -> None:
+    """Mark these days of these sites changed: the purge that ends a restore sums them
+    again from their raw page views (whose erased ones are gone), which replaces daily
+    totals that a rollup made after the backup gave new ids."""
+    for site_id, day in sorted(days, key=str):
+        db.session.execute(
+            update(StatsDay)
+            .where(StatsDay.site_id == site_id, StatsDay.day == date.fromisoformat(day))
+            .values(changes=StatsDay.changes + 1)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _deleted(model: type, key, ids: list) -> int:

@@ -22,6 +22,7 @@ def upgrade():
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('record_id', sa.String(length=64), nullable=False),
     sa.Column('site_id', sa.Integer(), nullable=True),
+    sa.Column('day', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('expires_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_erasure_tombstones'))
