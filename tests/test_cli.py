@@ -94,7 +94,8 @@ def test_remove_asks_first_and_refuses_default(app, runner, store_message):
                                                   "1 messages, 0 clients, 0 privacy_requests, "
                                                   "0 stats_events, 0 stats_rollups, "
                                                   "0 stats_day_visitors, 0 stats_days, "
-                                                  "0 idempotency_keys, 1 secrets")
+                                                  "0 idempotency_keys, 1 secrets, "
+                                                  "0 erasure_tombstones")
     with app.app_context():
         assert db.session.scalar(db.select(Site).where(Site.slug == "shop")) is None
 

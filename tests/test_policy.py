@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from webhook_app import clients, clock, create_app, messages, notice, policy, privacy
 from webhook_app.extensions import db
-from webhook_app.models import PrivacyRequest
+from webhook_app.models import ErasureTombstone, PrivacyRequest
 from webhook_app.stats.rollup import ended_before
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +91,10 @@ at_end = "delete"
 period = "P2Y"
 starts = "request"
 at_end = "delete"
+[categories.erasure_tombstone]
+period = "P30D"
+starts = "erasure"
+at_end = "delete"
 """
 
 
@@ -122,6 +126,8 @@ def test_every_period_comes_from_the_policy_file(tmp_path, database_url, secrets
         assert ended_before(T0) == date(2024, 11, 30)
         request = db.session.scalar(db.select(PrivacyRequest))
         assert request.expires_at == T0.replace(year=2028)
+        tombstone = db.session.scalar(db.select(ErasureTombstone))
+        assert tombstone.expires_at == T0 + timedelta(days=30)
         db.engine.dispose()
     # The erasure's explanation states the policy's invoice period, not a written one.
     assert any("choisi 11 ans" in line for line in erased["messages"]), erased["messages"]

@@ -21,6 +21,7 @@ from webhook_app.models import (
     AuditEntry,
     Client,
     ContactMessage,
+    ErasureTombstone,
     IdempotencyKey,
     Invoice,
     PrivacyRequest,
@@ -39,7 +40,7 @@ KINDS = {
     "stats_events": StatsEvent, "stats_rollups": StatsRollup, "stats_days": StatsDay,
     "stats_day_visitors": StatsDayVisitor,
     "idempotency_keys": IdempotencyKey, "secrets": SiteSecret,
-    "privacy_requests": PrivacyRequest,
+    "privacy_requests": PrivacyRequest, "erasure_tombstones": ErasureTombstone,
 }
 
 
@@ -64,7 +65,7 @@ def add_site(app, slug: str) -> str:
 def populate(app, send, site: str | None, secret: str | None) -> None:
     """What a site holds after a few days of use: messages (one held, one a client's with a
     quote and an invoice), page views rolled up and of today, an export's record,
-    idempotency keys, secrets."""
+    idempotency keys, secrets, the erasure tombstone of a message erased."""
     with clock.frozen(T0):
         ids = [send("/v1/contact", contact(f"message {n}"), site=site, secret=secret)
                .get_json()["id"] for n in range(3)]
@@ -73,7 +74,9 @@ def populate(app, send, site: str | None, secret: str | None) -> None:
                         secret=secret).status_code == 202
         assert send("/v1/privacy/export", {"email": EMAIL, "page": 1}, site=site,
                     secret=secret).status_code == 200
+        erased = send("/v1/contact", contact("erased"), site=site, secret=secret)
         with app.app_context():
+            messages.erase_one(erased.get_json()["id"], "cli:test")  # leaves a tombstone
             messages.hold(ids[0], "menaces", "cli:test")
             client = messages.attach_to_client(ids[1], "cli:test")
             clients.add_quote(client.id, "D-1", T0, 12050, "sent", actor="cli:test")

@@ -27,7 +27,9 @@ domain              ``sites`` (sites, their secrets and lifecycle), ``messages``
                     message's lifecycle), ``clients`` (client records), ``privacy``
                     (export, erasure), ``legal_hold`` (bundles for the authorities;
                     ``verify_bundle`` checks one with the public key alone),
-                    ``retention`` (the purge), ``audit`` (the audit log), ``status``,
+                    ``retention`` (the purge), ``audit`` (the audit log), ``tombstones``
+                    (what erasures removed, by id), ``backup`` (encrypted backups,
+                    restores that keep erasures), ``status``,
                     ``stats`` (visits; ``stats.redact`` keeps addresses and numbers out,
                     ``stats.subjects`` finds the rows that still name someone)
 command line        ``cli`` (every group; commands return text, the group commits)

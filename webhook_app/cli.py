@@ -21,6 +21,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from . import (
     audit,
+    backup,
     clients,
     clock,
     incidents,
@@ -90,7 +91,8 @@ def gardien_command(name: str, check_keys: bool = True, **kwargs) -> Callable:
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     for command in (sites_group, messages_group, clients_group, purge_command,
-                    legal_hold_group, keys_group, managers_group, incidents_group):
+                    legal_hold_group, keys_group, managers_group, incidents_group,
+                    backup_command, restore_command):
         app.cli.add_command(command)
 
 
@@ -384,6 +386,46 @@ def purge_command(at: datetime | None, dry_run: bool, chunk: int) -> str:
     lines = [f"purge at {clock.format_rfc3339(moment)} ({verb}):"]
     lines += [f"  {rule:<16} {count}" for rule, count in counts.items()]
     return "\n".join(lines)
+
+
+@click.command("backup")
+@click.argument("outfile", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(outfile: Path) -> None:
+    """Write an encrypted backup of the database (to GARDIEN_BACKUP_RECIPIENTS)."""
+    try:
+        manifest = backup.take(outfile)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backup of the {manifest['backend']} database at migration "
+               f"{manifest['revision']} taken at {manifest['taken_at']}: {outfile}")
+
+
+@click.command("restore")
+@click.argument("infile", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--identity", "keyfile", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The age identity file whose public key the backup was made for.")
+@click.option("--tombstones-from", "newer", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A newer backup whose erasures must be applied too (repeatable).")
+@with_appcontext
+def restore_command(infile: Path, keyfile: Path, newer: tuple[Path, ...]) -> None:
+    """Replace the database with a backup, then re-apply later erasures and the purge.
+
+    Stop the service (and its purge timer) first.
+    """
+    try:
+        done = backup.restore(infile, keyfile, newer)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    lines = [f"restored the backup taken at {done.taken_at} (migration {done.revision}), "
+             f"then migrated; {done.tombstones} erasure tombstone(s) brought in, which erased "
+             "again:"]
+    lines += [f"  {kind:<16} {count}" for kind, count in done.reapplied.items()]
+    lines.append("then the purge at the current clock:")
+    lines += [f"  {rule:<16} {count}" for rule, count in done.purged.items()]
+    click.echo("\n".join(lines))
 
 
 @click.group("legal-hold", cls=GardienGroup)

@@ -75,6 +75,8 @@ DEFAULTS = {
     # the connection's own address (then, behind a proxy, every client shares one limit).
     "CLIENT_ADDRESS_HEADER": "",
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # Public age keys (age1…) that `flask backup` encrypts to; docs/BACKUPS.md.
+    "BACKUP_RECIPIENTS": "",
 }
 # Environment variables are read as text; these settings are numbers.
 INTEGER_SETTINGS = (

@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.engine import Connection
 
-from . import audit, clients, clock, policy
+from . import audit, clients, clock, policy, tombstones
 from .addresses import is_email
 from .crypto import email_index
 from .errors import DomainError
@@ -252,6 +252,7 @@ def erase_one(message_id: str, actor: str) -> None:
         raise MessageError("this message belongs to a client record")
     _audit("message.erase", message, actor)
     erase([message.id])
+    tombstones.record(tombstones.MESSAGE, [message.id], message.site_id)
 
 
 def end_with_clients(client_ids: list[str]) -> None:

@@ -6,10 +6,21 @@ import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    text,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -473,3 +484,31 @@ class IncidentEvent(Model):
     action: Mapped[str] = mapped_column(String(32))
     fields: Mapped[list] = mapped_column(JSON, default=list)
     incident: Mapped[Incident] = relationship(back_populates="events")
+
+
+class ErasureTombstone(Model):
+    """One record an erasure removed or anonymised, named by id: what a restore re-applies.
+
+    Written in the same transaction as the erasure (a person's, one message's, a site's
+    removal), so a backup holds the tombstones of exactly the erasures already in it.
+    Ids, not the blind index: they are exact, name no one, and still match a backup's rows
+    after the index key was rotated. ``site_id`` has no foreign key: the tombstone of a
+    removed site outlives it. Deleted at ``expires_at`` (``erasure_tombstone`` in the
+    policy: as long as a backup is kept).
+    """
+
+    __tablename__ = "erasure_tombstones"
+    __table_args__ = (Index("ix_erasure_tombstones_site", "site_id"),)
+
+    # A UUID, so that the tombstones a restore brings in are told apart from those already
+    # in the backup even after a restore reused integer ids.
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    # What was erased: message, client, stats_event, stats_rollup, privacy_request, site.
+    kind: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(64))
+    site_id: Mapped[int | None] = mapped_column(Integer)
+    # The day of a daily total (stats_rollup): summing a day again gives its rows new ids,
+    # so a restore has the day summed again too, from its raw page views.
+    day: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

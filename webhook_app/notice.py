@@ -21,13 +21,13 @@ STARTS = {
         "receipt": "à la réception", "flag": "au signalement",
         "last_activity": "à la dernière activité (message, devis, facture, règlement)",
         "invoice_date": "à la date de la facture", "visit": "à la visite",
-        "event": "à l'événement", "request": "à la demande",
+        "event": "à l'événement", "request": "à la demande", "erasure": "à l'effacement",
     },
     "en": {
         "receipt": "from receipt", "flag": "from the flag",
         "last_activity": "from the last activity (message, quote, invoice, payment)",
         "invoice_date": "from the invoice date", "visit": "from the visit",
-        "event": "from the event", "request": "from the request",
+        "event": "from the event", "request": "from the request", "erasure": "from the erasure",
     },
 }
 AT_END = {

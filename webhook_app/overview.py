@@ -23,6 +23,7 @@ from .models import (
     AuditEntry,
     Client,
     ContactMessage,
+    ErasureTombstone,
     IdempotencyKey,
     Invoice,
     Manager,
@@ -169,6 +170,8 @@ def kept(categories: list[str]) -> list[Kept]:
         policy.IDEMPOTENCY_KEY: lambda: Kept(policy.IDEMPOTENCY_KEY, _count(IdempotencyKey)),
         policy.AUDIT: lambda: Kept(policy.AUDIT, _count(AuditEntry)),
         policy.PRIVACY_REQUEST: lambda: Kept(policy.PRIVACY_REQUEST, _count(PrivacyRequest)),
+        policy.ERASURE_TOMBSTONE: lambda: Kept(policy.ERASURE_TOMBSTONE,
+                                               _count(ErasureTombstone)),
     }
     return [counters[key]() for key in categories if key in counters]
 

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from . import audit, clock, messages, policy, privacy_requests
+from . import audit, clock, messages, policy, privacy_requests, tombstones
 from .addresses import is_email
 from .crypto import email_indexes
 from .errors import DomainError
@@ -328,6 +328,8 @@ def _erase_page(
     if not left:
         explanations += _kept(texts["held"], held)
     removed = [*message_ids, *(client.id for client in clients), *statistics]
+    tombstones.record(tombstones.MESSAGE, message_ids, site_id)
+    tombstones.record(tombstones.CLIENT, [client.id for client in clients], site_id)
     if not removed and not explanations:
         explanations.append(texts["nothing"])
     audit.record(
@@ -340,7 +342,8 @@ def _erase_page(
         items=len(removed), done=not left, retained=retained, explanations=explanations,
     )
     if not left:
-        privacy_requests.forget(site_id, person.indexes)
+        forgotten = privacy_requests.forget(site_id, person.indexes)
+        tombstones.record(tombstones.PRIVACY_REQUEST, forgotten, site_id)
     answer = {
         "items_removed": bool(removed),
         "items_retained": retained,

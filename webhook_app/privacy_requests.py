@@ -79,9 +79,9 @@ def _open(kind: str, site_id: int, indexes: Sequence[str], actor: str) -> Privac
     )
 
 
-def forget(site_id: int, indexes: Sequence[str]) -> None:
+def forget(site_id: int, indexes: Sequence[str]) -> list[int]:
     """Drop the address from every request record of this person on this site (their
-    erasure has finished): the blind index alone remains, as proof."""
+    erasure has finished): the blind index alone remains, as proof. Return their ids."""
     rows = db.session.scalars(
         select(PrivacyRequest).where(
             PrivacyRequest.site_id == site_id,
@@ -89,8 +89,11 @@ def forget(site_id: int, indexes: Sequence[str]) -> None:
             PrivacyRequest.personal.is_not(None),
         )
     )
+    forgotten = []
     for row in rows:
         row.personal = None
+        forgotten.append(row.id)
+    return forgotten
 
 
 def listing(

@@ -24,6 +24,7 @@ from .models import (
     AuditEntry,
     Client,
     ContactMessage,
+    ErasureTombstone,
     IdempotencyKey,
     Invoice,
     PrivacyRequest,
@@ -121,6 +122,8 @@ RULES = (
     Rule(policy.PRIVACY_REQUEST, "delete", PrivacyRequest, PrivacyRequest.expires_at,
          (PrivacyRequest.id,)),
     Rule(policy.AUDIT, "delete", AuditEntry, AuditEntry.expires_at, (AuditEntry.id,)),
+    Rule(policy.ERASURE_TOMBSTONE, "delete", ErasureTombstone, ErasureTombstone.expires_at,
+         (ErasureTombstone.id,)),
 )
 
 

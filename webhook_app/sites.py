@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import ColumnElement, delete, func, select, update
 
-from . import audit, clock, service_keys
+from . import audit, clock, service_keys, tombstones
 from .config import ConfigError, new_webhook_secret, webhook_key
 from .errors import DomainError
 from .extensions import Model, db, rowcount
@@ -38,6 +38,7 @@ from .models import (
     AuditEntry,
     Client,
     ContactMessage,
+    ErasureTombstone,
     IdempotencyKey,
     Invoice,
     PrivacyRequest,
@@ -316,6 +317,7 @@ def stored_for(site_id: int) -> list[tuple[str, type[Model], ColumnElement[bool]
         ("stats_days", StatsDay, StatsDay.site_id == site_id),
         ("idempotency_keys", IdempotencyKey, IdempotencyKey.site_id == site_id),
         ("secrets", SiteSecret, SiteSecret.site_id == site_id),
+        ("erasure_tombstones", ErasureTombstone, ErasureTombstone.site_id == site_id),
     ]
 
 
@@ -353,6 +355,25 @@ def remove(slug: str, actor: str) -> dict[str, int]:
     """
     _refuse_default(slug)
     site_id = _lock_for_removal(slug)
+    counts = delete_site(site_id)
+    assert counts is not None, "the site is locked"
+    # Its own tombstone (the erasure tombstones of its records went with it: this one
+    # covers them), so that a restore of an older backup removes the site again. It
+    # belongs to no site: a later site given the same id does not take it with it.
+    tombstones.record(tombstones.SITE, [site_id], None)
+    summary = " ".join(f"{kind}={count}" for kind, count in counts.items())
+    audit.record("site.remove", actor=actor, count=sum(counts.values()),
+                 detail=f"slug={slug} {summary}")
+    forget_sites()
+    return counts
+
+
+def delete_site(site_id: int) -> dict[str, int] | None:
+    """Delete the site ``site_id`` and everything stored for it (counts per kind), or
+    return None if there is no such site. The caller audits (and locks, see :func:`remove`).
+    """
+    if db.session.scalar(select(Site.id).where(Site.id == site_id)) is None:
+        return None
     counts: dict[str, int] = {}
     for kind, model, condition in stored_for(site_id):
         deleted = db.session.execute(
@@ -368,10 +389,6 @@ def remove(slug: str, actor: str) -> dict[str, int]:
     db.session.execute(
         delete(Site).where(Site.id == site_id).execution_options(synchronize_session=False)
     )
-    summary = " ".join(f"{kind}={count}" for kind, count in counts.items())
-    audit.record("site.remove", actor=actor, count=sum(counts.values()),
-                 detail=f"slug={slug} {summary}")
-    forget_sites()
     return counts
 
 

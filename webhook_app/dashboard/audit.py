@@ -20,7 +20,7 @@ from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from webhook_app import audit as audit_log
-from webhook_app import clock, managers, policy, retention
+from webhook_app import backup, clock, managers, policy, retention
 from webhook_app.extensions import db
 from webhook_app.models import AuditEntry, Site
 
@@ -70,6 +70,8 @@ ACTIONS: dict[str, Any] = {
     "keys.rotate_data": _l("Data keys rotated"),
     "keys.rotate_index": _l("Blind-index keys rotated"),
     retention.PURGE_RUN: _l("Purge run"),
+    backup.BACKUP: _l("Backup taken"),
+    backup.RESTORE: _l("Backup restored, later erasures applied again"),
 }
 # One entry per chunk of each purge rule: "purge.contact", "purge.stats_rollup", …
 PURGE_RULES = [rule.name for rule in retention.RULES] + [policy.STATS_ROLLUP]

@@ -30,6 +30,7 @@ HOLDINGS = {
     "stats_day_visitors": _l("Daily visitor hashes (days not yet rolled up)"),
     "stats_days": _l("Days of visit statistics"),
     "idempotency_keys": _l("Recent request keys"), "secrets": _l("Secrets"),
+    "erasure_tombstones": _l("Erasure records for backups (ids only)"),
 }
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from sqlalchemy import Select, and_, delete, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from webhook_app import clock, policy
+from webhook_app import clock, policy, tombstones
 from webhook_app.addresses import normalise_email
 from webhook_app.extensions import db
 
@@ -83,12 +83,17 @@ def erase_mentions(site_id: int, address: str, limit: int) -> list[str]:
         room = limit - len(removed)
         if room <= 0:
             break
-        ids = list(db.session.scalars(query.with_only_columns(model.id).limit(room)))
+        columns = (model.id, StatsRollup.day) if model is StatsRollup else (model.id,)
+        rows = db.session.execute(query.with_only_columns(*columns).limit(room)).all()
+        ids = [row[0] for row in rows]
         if ids:
             db.session.execute(
                 delete(model).where(model.id.in_(ids))
                 .execution_options(synchronize_session=False)
             )  # fmt: skip
+        # What a restore of an older backup must erase again (a day's totals by day too).
+        for row in rows:
+            tombstones.record(name, [row[0]], site_id, row[1] if len(row) > 1 else None)
         removed += [f"{name}:{row_id}" for row_id in ids]
     return removed
 
