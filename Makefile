@@ -7,12 +7,12 @@ INSTALLED := $(VENV)/.installed
 
 # Debian packages the test suite needs (PostgreSQL for storage tests, WordPress stack for
 # the plugin, Chromium for pages, npm for axe-core, wrk for benchmarks, strace for the order
-# of a commit's sync and its answer, redis-server for limits shared by app servers, nginx
-# and systemd-analyze for deploy/). A nodejs package that bundles npm (NodeSource's) stands
-# for the npm package.
+# of a commit's sync and its answer, redis-server for limits shared by app servers, nginx,
+# systemd-analyze and restic for deploy/). A nodejs package that bundles npm (NodeSource's)
+# stands for the npm package.
 TEST_PACKAGES := postgresql wrk php-cli php-mysql php-curl php-xml php-mbstring php-zip \
 	mariadb-server wordpress phpunit php-codesniffer chromium gettext nodejs npm faketime strace \
-	redis-server nginx systemd
+	redis-server nginx systemd restic
 # axe-core for the dashboard's browser tests, exactly as package-lock.json pins it.
 BROWSER_TESTS := tests/dashboard/browser
 AXE := $(BROWSER_TESTS)/node_modules/.package-lock.json

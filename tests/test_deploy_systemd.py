@@ -24,8 +24,10 @@ UNITS = (
     "gardien-purge.service",
     "gardien-purge.timer",
     "gardien-failure@.service",
+    "gardien-backup.service",
+    "gardien-backup.timer",
 )
-SANDBOXED = ("gardien.service", "gardien-purge.service")
+SANDBOXED = ("gardien.service", "gardien-purge.service", "gardien-backup.service")
 # systemd-analyze security's scale, 0 (safe) to 10 (exposed): the issue asks 2.5 at most.
 MOST_EXPOSURE = 2.5
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
@@ -117,7 +119,9 @@ def test_the_units_run_as_gardien_with_state_and_credentials(name):
     unit = settings(name)
     assert unit["User"] == unit["Group"] == ["gardien"]
     assert unit["StateDirectory"] == ["gardien"]
-    assert unit["LoadCredential"] == ["gardien:/etc/gardien/credentials"]
+    # The backup also loads restic's password and rclone's settings, each a credential too.
+    assert unit["LoadCredential"][0] == "gardien:/etc/gardien/credentials"
+    assert all(c.startswith(f"{c.split(':')[0]}:/etc/gardien/") for c in unit["LoadCredential"])
     assert unit["OnFailure"] == ["gardien-failure@%n.service"]
     assert not any("SECRET" in value or "KEY" in value for value in unit.get("Environment", []))
 
