@@ -102,6 +102,12 @@ openapi: $(INSTALLED)
 translations: $(INSTALLED)
 	$(BIN)/python scripts/translations.py
 
+## Break each promise of docs/PROMISES.md on purpose, one at a time, and check that its tests
+## fail (scripts/mutations.toml; slow, so not in `make test`). MUTATE_ARGS=--python-only etc.
+.PHONY: mutate
+mutate: $(INSTALLED)
+	$(BIN)/python scripts/mutate.py $(MUTATE_ARGS)
+
 ## Benchmarks (not tests): prints a table.
 bench: system-packages $(INSTALLED)
 	$(BIN)/python -m bench
