@@ -58,8 +58,10 @@ $(AXE): $(BROWSER_TESTS)/package-lock.json $(BROWSER_TESTS)/package.json | syste
 	touch $@
 
 ## Install what is missing, lint, and run every suite (exit non-zero on any failure).
+## Two pytest workers, one per core; each test file stays on one worker (its servers and
+## module fixtures are started once). PYTEST_ARGS="-p no:xdist" runs it in one process.
 test: system-packages $(INSTALLED) $(AXE) lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 ## ruff and mypy (webhook_app/, configured in pyproject.toml) for Python; php -l, phpcs
 ## (PSR-12, wp-plugin/phpcs.xml) and the plugin-review sniffs (lint-wp) for the plugin.
