@@ -152,7 +152,8 @@ def through_nginx(work: Path, settings: dict[str, str]) -> list[list[str]]:
         for repeat in range(REPEATS):
             stats.log(f"topology: nginx run {repeat + 1}/{REPEATS}")
             for load in the_loads:
-                for route, url in routes.items():
+                # Each order in turn, so that neither route always runs on a fresher file.
+                for route, url in sorted(routes.items(), reverse=repeat % 2 == 1):
                     lines = signed_requests(work / "lines.tsv", load.path,
                                             settings["WEBHOOK_SECRET"], load.bodies,
                                             load.per_run)
@@ -195,20 +196,18 @@ def two_servers(work: Path, settings: dict[str, str]) -> list[list[str]]:
         for repeat in range(REPEATS):
             stats.log(f"topology: PostgreSQL run {repeat + 1}/{REPEATS}")
             for load in the_loads:
-                lines = signed_requests(work / "lines0.tsv", load.path,
+                # Each order in turn, so that neither shape always runs on a larger table.
+                for count in (1, 2) if repeat % 2 == 0 else (2, 1):
+                    files = [
+                        signed_requests(work / f"lines{n}.tsv", load.path,
                                         settings["WEBHOOK_SECRET"], load.bodies, load.per_run)
-                one = checked(load, wrk(servers[0].url, lines, load.seconds, CONNECTIONS))
-                runs.setdefault((load.label, 1), []).append(one)
-                files = [
-                    signed_requests(work / f"lines{n}.tsv", load.path,
-                                    settings["WEBHOOK_SECRET"], load.bodies, load.per_run)
-                    for n in range(2)
-                ]
-                pair = wrk_at_once([(server.url, file) for server, file in zip(
-                    servers, files, strict=True)], load.seconds, CONNECTIONS // 2)
-                for run in pair:
-                    checked(load, run)
-                runs.setdefault((load.label, 2), []).append(combined(pair))
+                        for n in range(count)
+                    ]
+                    split = wrk_at_once([(server.url, file) for server, file in zip(
+                        servers, files, strict=False)], load.seconds, CONNECTIONS // count)
+                    for run in split:
+                        checked(load, run)
+                    runs.setdefault((load.label, count), []).append(combined(split))
         with psycopg.connect(database.url("gardien_bench").replace("+psycopg", "")) as conn:
             (stored,) = conn.execute("SELECT count(*) FROM contact_messages").fetchone()
         contact_runs = [run for (label, _), some in runs.items() if label == the_loads[0].label
