@@ -19,7 +19,7 @@ AXE := $(BROWSER_TESTS)/node_modules/.package-lock.json
 
 PYTEST_ARGS ?=
 
-.PHONY: run test lint lint-wp dist bench openapi translations system-packages clean
+.PHONY: run test lint lint-wp dist bench soak openapi translations system-packages clean
 
 ## Make the virtualenv (installing Debian's venv module first when root and missing).
 $(BIN)/python:
@@ -113,6 +113,14 @@ mutate: $(INSTALLED)
 ## Benchmarks (not tests): prints a table.
 bench: system-packages $(INSTALLED)
 	$(BIN)/python -m bench
+
+## The long part of the reliability suite: the tests that break things on purpose, with
+## bigger knobs (README.md, "Tests that break things on purpose").
+SOAK := GARDIEN_FUZZ_EXAMPLES=500 GARDIEN_CRASH_ROUNDS=5 GARDIEN_OUTAGE_ROUNDS=4 \
+	GARDIEN_PURGE_OLD=1000 GARDIEN_PURGE_LOAD_SECONDS=10
+soak: system-packages $(INSTALLED)
+	$(SOAK) $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) tests/test_fuzz.py \
+	  tests/test_crash_safety.py tests/test_storage_outage.py tests/test_scale_out.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-output $(BROWSER_TESTS)/node_modules

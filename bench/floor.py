@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet
 from flask import Flask, request
 from standardwebhooks.webhooks import hmac_data
 
+from webhook_app.config import DEFAULTS
 from webhook_app.schemas import contact_submission
 
 YEAR = timedelta(days=365)
@@ -31,6 +32,8 @@ WEEK = timedelta(days=7)
 def create_app() -> Flask:
     """The floor app, configured from the same ``GARDIEN_*`` variables as the service."""
     app = Flask(__name__)
+    # What deploy/gunicorn.conf.py's worker reads from the app it serves.
+    app.config["DB_TIMEOUT_SECONDS"] = DEFAULTS["DB_TIMEOUT_SECONDS"]
     webhook_key = base64.b64decode(os.environ["GARDIEN_WEBHOOK_SECRET"].removeprefix("whsec_"))
     fernet = Fernet(os.environ["GARDIEN_DATA_KEYS"].split(",")[0])
     index_key = os.environ["GARDIEN_INDEX_KEY"].encode()

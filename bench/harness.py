@@ -34,6 +34,7 @@ class Run:
     p50_ms: float
     p99_ms: float
     non2xx: int
+    requests: int = 0  # answers wrk counted
 
 
 class Server:
@@ -41,6 +42,7 @@ class Server:
 
     def __init__(self, app: str, port: int, env: dict[str, str], workers: int = 2):
         self.url = f"http://127.0.0.1:{port}"
+        self.app = app
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "-b", f"127.0.0.1:{port}",
              "-w", str(workers), app],
@@ -49,9 +51,12 @@ class Server:
         )
 
     def wait(self, probe: str) -> Server:
-        """Wait until ``probe`` answers (any status)."""
-        deadline = time.monotonic() + 20
+        """Wait until ``probe`` answers (any status); a minute, for a loaded host."""
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"benchmark server exited at start: run gunicorn -c "
+                                   f"deploy/gunicorn.conf.py '{self.app}' to see why")
             try:
                 requests.get(self.url + probe, timeout=10)
                 return self
@@ -67,31 +72,50 @@ class Server:
 
 def wrk(url: str, lines_file: Path, seconds: int = 8, connections: int = 8) -> Run:
     """Run wrk (1 thread) replaying the pre-signed requests in ``lines_file``."""
+    return wrk_at_once([(url, lines_file)], seconds, connections)[0]
+
+
+def wrk_at_once(
+    targets: list[tuple[str, Path]], seconds: int = 8, connections: int = 8
+) -> list[Run]:
+    """One wrk process (1 thread, ``connections`` each) per ``(url, lines_file)``, all
+    running at the same time; their runs, in order."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: `make bench` installs Debian's wrk as root")
-    result = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(WRK_SCRIPT), url,
-         "--", str(lines_file)],
-        check=True, capture_output=True, text=True,
-    )
-    line = next(row for row in result.stdout.splitlines() if row.startswith("RESULT "))
-    data = json.loads(line.removeprefix("RESULT "))
-    return Run(
-        rate=data["requests"] / data["seconds"],
-        p50_ms=data["p50_us"] / 1000,
-        p99_ms=data["p99_us"] / 1000,
-        non2xx=data["non2xx"],
-    )
+    processes = [
+        subprocess.Popen(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(WRK_SCRIPT), url,
+             "--", str(lines_file)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for url, lines_file in targets
+    ]
+    runs = []
+    for process in processes:
+        stdout, stderr = process.communicate()
+        if process.returncode:
+            raise RuntimeError(f"wrk failed ({process.returncode}): {stderr}")
+        line = next(row for row in stdout.splitlines() if row.startswith("RESULT "))
+        data = json.loads(line.removeprefix("RESULT "))
+        runs.append(Run(
+            rate=data["requests"] / data["seconds"],
+            p50_ms=data["p50_us"] / 1000,
+            p99_ms=data["p99_us"] / 1000,
+            non2xx=data["non2xx"],
+            requests=data["requests"],
+        ))
+    return runs
 
 
 def gardien_env(
-    database: Path, settings: dict[str, str] | None = None
+    database: Path | str, settings: dict[str, str] | None = None
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """GARDIEN_* variables for a migrated SQLite ``database``, no rate limit; fresh secrets
-    unless ``settings`` are given."""
+    """GARDIEN_* variables for a migrated ``database`` (a SQLite file, or a URL), no rate
+    limit; fresh secrets unless ``settings`` are given."""
     settings = settings or new_secrets()
     env = {f"GARDIEN_{key}": value for key, value in settings.items()}
-    env["GARDIEN_DATABASE_URL"] = f"sqlite:///{database}"
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
+    env["GARDIEN_DATABASE_URL"] = url
     env["GARDIEN_RATE_LIMIT"] = ""
     subprocess.run(
         [str(BIN / "flask"), "--app", "webhook_app", "db", "upgrade"],

@@ -24,6 +24,8 @@ from test_e2e import stored
 pytestmark = pytest.mark.e2e
 
 SENDERS = 4
+# Kill cycles on one database (`make soak`: GARDIEN_CRASH_ROUNDS=5).
+ROUNDS = int(os.environ.get("GARDIEN_CRASH_ROUNDS", "1"))
 
 
 @dataclass
@@ -72,7 +74,9 @@ def keep_sending(service: GardienService, stop: threading.Event, sent: list[Sent
         sent.append(send(service, msg_id, payload))
 
 
-def test_kill_9_of_a_worker_then_the_master_loses_no_acknowledged_message(service):
+def crash_round(service: GardienService) -> list[Sent]:
+    """One cycle: load, kill -9 of a worker then of the master, restart, send again what
+    got no answer (and some of what did); what was sent."""
     master = service.process.pid
     stop = threading.Event()
     sent: list[Sent] = []
@@ -102,6 +106,13 @@ def test_kill_9_of_a_worker_then_the_master_loses_no_acknowledged_message(servic
     assert {s.status for s in retried + again} == {201}
     for first, replay in zip(acknowledged[::5], again, strict=True):
         assert replay.answer == first.answer, "a replay gets the first answer"
+    return sent
+
+
+def test_kill_9_of_a_worker_then_the_master_loses_no_acknowledged_message(service):
+    sent: list[Sent] = []
+    for _ in range(ROUNDS):
+        sent += crash_round(service)
 
     messages = [row.personal["message"] for row in stored(service)]
     assert len(messages) == len(set(messages)), "nothing stored twice"

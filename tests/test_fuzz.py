@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import string
 from pathlib import Path
 
@@ -40,8 +41,9 @@ CHECKS = [
     checks.response_schema_conformance,
     checks.response_headers_conformance,
 ]
-# Enough generated requests per operation to find a crash, few enough for `make test`.
-EXAMPLES = 40
+# Enough generated requests per operation to find a crash, few enough for `make test`;
+# `make soak` asks for more (GARDIEN_FUZZ_EXAMPLES).
+EXAMPLES = int(os.environ.get("GARDIEN_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -5,6 +5,7 @@ part runs on SQLite too (two servers on one file)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import threading
@@ -27,7 +28,10 @@ pytestmark = pytest.mark.e2e
 
 REDIS = shutil.which("redis-server")
 LIMIT = 12
-OLD = 20
+# The purge test: expired messages to purge, and seconds of load before the purges start
+# (`make soak` raises both: GARDIEN_PURGE_OLD, GARDIEN_PURGE_LOAD_SECONDS).
+OLD = int(os.environ.get("GARDIEN_PURGE_OLD", "20"))
+LOAD_SECONDS = float(os.environ.get("GARDIEN_PURGE_LOAD_SECONDS", "0.5"))
 SUBMISSION = {"name": "Maël Ollivier", "email": "mael.o@example.net", "message": "Bonjour"}
 
 
@@ -158,7 +162,7 @@ def test_a_purge_while_two_servers_ingest_loses_and_doubles_nothing(database_url
         with ThreadPoolExecutor(4) as pool:
             for server in (first, second, first, second):
                 pool.submit(keep_sending, server)
-            time.sleep(0.5)
+            time.sleep(LOAD_SECONDS)
             # Two purges at once, as two app servers' timers could start them: one works,
             # the other finds the lease taken (or nothing left), in small transactions.
             with ThreadPoolExecutor(2) as purging:

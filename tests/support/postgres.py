@@ -21,9 +21,10 @@ def free_port() -> int:
 
 
 class PrivatePostgres:
-    """initdb + pg_ctl on a temporary directory owned by ``postgres``; fsync off (tests only)."""
+    """initdb + pg_ctl on a temporary directory owned by ``postgres``; fsync off (tests only)
+    unless ``durable``."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
         if not (BIN / "initdb").exists():
             raise RuntimeError(
                 f"PostgreSQL 15 is not installed ({BIN}/initdb missing): run `make test`, "
@@ -32,6 +33,8 @@ class PrivatePostgres:
         self.root = Path(tempfile.mkdtemp(prefix="gardien-pg-"))
         self.data = self.root / "data"
         self.port = free_port()
+        # Tests run without syncs; a benchmark (bench/topology.py) syncs as a real server.
+        self.durable = durable
         self._as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
     def _run(self, *args: str) -> None:
@@ -47,10 +50,9 @@ class PrivatePostgres:
 
     def resume(self) -> None:
         """Start the server of the existing cluster (after :meth:`crash`)."""
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off"
-        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             str(BIN / "pg_ctl"), "-D", str(self.data), "-o", options,
             "-l", str(self.root / "server.log"), "-w", "start",
