@@ -81,7 +81,8 @@ def test_postgres_stopped_mid_load_gives_503_then_recovers_by_itself(server, ser
 
     assert all(r is not None for _, _, r in answers), "gunicorn answered every request"
     statuses = {r.status_code for _, _, r in answers}
-    assert statuses == {201, 503}, [r.text for _, _, r in answers if r.status_code not in (201, 503)]
+    others = [r.text for _, _, r in answers if r.status_code not in (201, 503)]
+    assert statuses == {201, 503}, others
     for at, _, response in answers:
         if response.status_code == 503:
             assert crashes[0] - 1 <= at, "503 only once the database stopped"
