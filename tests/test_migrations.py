@@ -411,3 +411,20 @@ def test_0012_keys_the_rollups_keeps_old_days_counted_from_raw_and_goes_back(
         assert "ix_stats_rollups_site_day" in {i["name"] for i in
                                                inspector.get_indexes("stats_rollups")}
         db.engine.dispose()
+
+
+def test_0014_orders_the_person_index_and_goes_back(empty_database_url, secrets):
+    app = create_app({**secrets, "DATABASE_URL": empty_database_url})
+
+    def person_index() -> list[str]:
+        indexes = inspect(db.engine).get_indexes("contact_messages")
+        [found] = [i for i in indexes if i["name"] == "ix_contact_messages_site_email"]
+        return found["column_names"]
+
+    with app.app_context():
+        upgrade()
+        assert person_index() == ["site_id", "email_index", "received_at", "id"]
+        downgrade(revision="0013")
+        assert person_index() == ["site_id", "email_index"]
+        upgrade()
+        db.engine.dispose()

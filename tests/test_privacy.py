@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from webhook_app import clients, clock, messages, privacy
 from webhook_app.crypto import email_index
@@ -241,3 +242,26 @@ def test_rectify_message_moves_the_index_and_is_audited(app, store_message):
         assert entry.detail == "fields: email, name" and entry.record_ids == [message_id]
         with pytest.raises(messages.MessageError):
             messages.rectify(message_id, {"ip": "1.2.3.4"}, actor="cli:test")
+
+
+def test_an_export_reads_only_the_persons_rows(sqlite_template, secrets, tmp_path):
+    """On SQLite, the plans of an export's message queries go through the person's index, in
+    its order: not every message of the site (its planner chose that one, ordered, before
+    0014: 0.3 s for one address among a million messages)."""
+    from webhook_app import create_app
+
+    database = tmp_path / "gardien.db"
+    shutil.copy(sqlite_template, database)
+    app = create_app({**secrets, "DATABASE_URL": f"sqlite:///{database}"})
+    with app.app_context():
+        query = privacy._messages(privacy.Person.of(1, EMAIL))
+        for statement in (query.limit(100), select(func.count()).select_from(
+            query.order_by(None).subquery()
+        )):
+            compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+            plan = " ".join(row[-1] for row in db.session.execute(
+                text(f"EXPLAIN QUERY PLAN {compiled}")
+            ))
+            assert "INDEX ix_contact_messages_site_email (site_id=? AND email_index=?)" in plan
+            assert "TEMP B-TREE" not in plan, "no sort: the index gives the order"
+        db.engine.dispose()

@@ -211,7 +211,8 @@ class ContactMessage(Model):
 
     __tablename__ = "contact_messages"
     __table_args__ = (
-        Index("ix_contact_messages_site_email", "site_id", "email_index"),
+        # A person's messages in the order an export pages them (migration 0014).
+        Index("ix_contact_messages_site_email", "site_id", "email_index", "received_at", "id"),
         # Partial: most messages never become a client's, and a purge of a million of
         # them should not have to maintain an index of a million NULLs.
         Index(
