@@ -82,3 +82,19 @@ class StoredMessages:
 @pytest.fixture
 def stored(gardien) -> StoredMessages:
     return StoredMessages(gardien)
+
+
+@pytest.fixture
+def admin_page(site, chromium):
+    """Chromium signed in to wp-admin as the administrator: (the page, its script errors)."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{site.url}/wp-login.php")
+    page.fill("#user_login", "admin")
+    page.fill("#user_pass", site.admin_password)
+    page.click("#wp-submit")
+    page.wait_for_url("**/wp-admin/**")
+    yield page, errors
+    context.close()

@@ -7,27 +7,11 @@ import json
 import uuid
 import zipfile
 
-import pytest
 from helpers import store_messages
 
 
-@pytest.fixture
-def browser_page(site, chromium, tmp_path):
-    context = chromium.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{site.url}/wp-login.php")
-    page.fill("#user_login", "admin")
-    page.fill("#user_pass", site.admin_password)
-    page.click("#wp-submit")
-    page.wait_for_url("**/wp-admin/**")
-    yield page, errors
-    context.close()
-
-
-def test_tools_and_settings_screens_render(site, gardien, browser_page, tmp_path):
-    page, errors = browser_page
+def test_tools_and_settings_screens_render(site, gardien, admin_page, tmp_path):
+    page, errors = admin_page
 
     page.goto(f"{site.url}/wp-admin/tools.php?page=gardien-status")
     assert page.locator("h1").inner_text() == "Gardien status"
@@ -55,8 +39,8 @@ def test_tools_and_settings_screens_render(site, gardien, browser_page, tmp_path
     assert errors == [], errors
 
 
-def test_settings_form_saves_through_options_php(site, browser_page):
-    page, errors = browser_page
+def test_settings_form_saves_through_options_php(site, admin_page):
+    page, errors = admin_page
     page.goto(f"{site.url}/wp-admin/options-general.php?page=gardien")
     page.uncheck("input[name='gardien_settings[forms][]'][value='wpforms']")
     page.fill("#gardien-trusted_proxies", "10.0.0.0/8\nnot-an-ip")
@@ -69,8 +53,8 @@ def test_settings_form_saves_through_options_php(site, browser_page):
     assert errors == [], errors
 
 
-def test_export_screen_downloads_what_the_service_keeps(site, gardien, browser_page, tmp_path):
-    page, errors = browser_page
+def test_export_screen_downloads_what_the_service_keeps(site, gardien, admin_page, tmp_path):
+    page, errors = admin_page
     marker = uuid.uuid4().hex[:10]
     email = f"paul.{marker}@example.fr"
     texts = [f"Pouvez-vous passer mardi ? ({marker})", f"Merci pour le devis ({marker})"]

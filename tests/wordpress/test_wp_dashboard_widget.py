@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import requests
 from helpers import BROWSER_AGENT, refused_with_conflict, submit, visitor_message
 from wp_stack import PHP_DIR, ROOT, ensure_running
@@ -273,21 +272,6 @@ def test_deactivation_and_uninstall_remove_the_refresh_and_the_cache(wordpress, 
     assert report["before"] == {"cache": True, "hourly": True, "stale": True}
     assert report["deactivated"] == {"cache": True, "hourly": False, "stale": False}
     assert report["uninstalled"] == {"cache": False, "hourly": False, "stale": False}
-
-
-@pytest.fixture
-def admin_page(site, chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{site.url}/wp-login.php")
-    page.fill("#user_login", "admin")
-    page.fill("#user_pass", site.admin_password)
-    page.click("#wp-submit")
-    page.wait_for_url("**/wp-admin/**")
-    yield page, errors
-    context.close()
 
 
 def test_widget_in_chromium(site, gardien, admin_page, tmp_path):
