@@ -387,7 +387,10 @@ if (!getenv('GARDIEN_TEST_SETUP')) {
     def serve(self) -> PrivateWordPress:
         log = open(self.base / "php-server.log", "wb")
         self.server = subprocess.Popen(
-            ["php", "-S", f"127.0.0.1:{self.port}", "-t", str(self.path)],
+            # OPcache (on for php -S) rechecks a file's time at every request, not every 2 s:
+            # tests rewrite wp-config.php and drop-ins between requests.
+            ["php", "-d", "opcache.revalidate_freq=0", "-S", f"127.0.0.1:{self.port}",
+             "-t", str(self.path)],
             env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"},
             cwd=self.path,
             stdout=log,
