@@ -56,11 +56,15 @@ def main() -> None:
     """Generate, upgrade, serve, sign in, measure; print one table."""
     work = Path(tempfile.mkdtemp(prefix="gardien-bench-dashboard-"))
     database = work / "gardien.db"
-    settings, env = gardien_env(database)  # migrated to the head, then taken back to 0009
-    _flask(env, "db", "downgrade", "0009")
+    settings, env = gardien_env(database)  # migrated to the head
     app = create_app({**settings, "DATABASE_URL": f"sqlite:///{database}"})
+    started = time.perf_counter()
+    # The site and the manager through the current code, at the head; then back to 0009
+    # for the raw rows.
+    prepared = _prepare(app)
+    _flask(env, "db", "downgrade", "0009")
     print(f"generating {MESSAGES:,} messages…", file=sys.stderr)
-    generated = _generate(app, database)
+    generated = _generate(database, *prepared) + (time.perf_counter() - started)
     started = time.perf_counter()
     _flask(env, "db", "upgrade")
     upgrade_s = time.perf_counter() - started
@@ -114,10 +118,9 @@ def _flask(env: dict[str, str], *args: str) -> None:
                    env={**os.environ, **env}, cwd=ROOT, check=True, capture_output=True)
 
 
-def _generate(app, database: Path) -> float:
-    """A million messages over a year, on two sites (nine in ten on the first), one in
-    ten thousand under legal hold; and a manager."""
-    started = time.perf_counter()
+def _prepare(app) -> tuple[str, str, list[str]]:
+    """A second site and a manager; the one encrypted document, the hold reason and the
+    visitors' blind indexes the rows share."""
     with app.app_context():
         sites.add("shop")
         managers.add(EMAIL, "bench")
@@ -132,6 +135,13 @@ def _generate(app, database: Path) -> float:
         reason = encrypt("menaces")
         indexes = [email_index(f"visitor{n}@example.org") for n in range(20_000)]
         db.engine.dispose()
+    return token, reason, indexes
+
+
+def _generate(database: Path, token: str, reason: str, indexes: list[str]) -> float:
+    """A million messages over a year, on two sites (nine in ten on the first), one in
+    ten thousand under legal hold, at schema 0009."""
+    started = time.perf_counter()
     year = timedelta(days=365)
     five_years = timedelta(days=5 * 365)
     sql = ("INSERT INTO contact_messages (id, site_id, email_index, form, personal, consent, "
