@@ -84,7 +84,7 @@ def test_tools_screen_shows_the_services_counts_and_last_week(site, gardien):
 
     visits = card(page, "Visits, last 7 days")
     assert f"{week['visits']:,} visits by {week['visitors']:,} visitors." in visits
-    days = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", visits)
+    days = re.findall(r"<tr><th scope=\"row\">(.*?)</th><td>(.*?)</td><td>(.*?)</td></tr>", visits)
     assert days == [
         (wordpress_day(day["date"]), f"{day['visits']:,}", f"{day['visitors']:,}")
         for day in week["days"]

@@ -143,7 +143,26 @@ final class DashboardWidget
             );
         }
         echo '</svg>';
-        echo '<div class="screen-reader-text"><table><caption>' . esc_html($title) . '</caption><thead><tr>';
+        echo '<div class="screen-reader-text">';
+        self::daysTable($summary, $title);
+        echo '</div>';
+    }
+
+    /**
+     * The days of a summary as a table, a day a row with its visits and visitors (Tools → Gardien
+     * shows it as it is; the widget for screen readers, beside its chart).
+     *
+     * @param array{days: list<array{date: string, visits: int, visitors: int}>} $summary
+     */
+    public static function daysTable(array $summary, string $caption = '', string $class = ''): void
+    {
+        $utc = new \DateTimeZone('UTC');
+        $dateFormat = (string) get_option('date_format');
+        printf('<table class="%s">', esc_attr($class));
+        if ($caption !== '') {
+            echo '<caption>' . esc_html($caption) . '</caption>';
+        }
+        echo '<thead><tr>';
         foreach ([__('Day', 'gardien'), __('Visits', 'gardien'), __('Visitors', 'gardien')] as $heading) {
             echo '<th scope="col">' . esc_html($heading) . '</th>';
         }
@@ -156,7 +175,7 @@ final class DashboardWidget
                 esc_html(number_format_i18n($day['visitors']))
             );
         }
-        echo '</tbody></table></div>';
+        echo '</tbody></table>';
     }
 
     /**

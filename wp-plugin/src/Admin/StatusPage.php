@@ -530,20 +530,7 @@ final class StatusPage
                 number_format_i18n($summary['visitors'])
             ))
         );
-        echo '<table class="widefat striped"><thead><tr>';
-        foreach ([__('Day', 'gardien'), __('Visits', 'gardien'), __('Visitors', 'gardien')] as $heading) {
-            echo '<th scope="col">' . esc_html($heading) . '</th>';
-        }
-        echo '</tr></thead><tbody>';
-        foreach ($summary['days'] as $day) {
-            printf(
-                '<tr><td>%s</td><td>%s</td><td>%s</td></tr>',
-                esc_html(date_i18n(get_option('date_format'), (int) strtotime($day['date']))),
-                esc_html(number_format_i18n($day['visits'])),
-                esc_html(number_format_i18n($day['visitors']))
-            );
-        }
-        echo '</tbody></table>';
+        DashboardWidget::daysTable($summary, '', 'widefat striped');
         DashboardWidget::freshness($entry);
         echo '</div>';
     }
