@@ -6,8 +6,6 @@ part runs on SQLite too (two servers on one file)."""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import threading
 import time
 import uuid
@@ -18,6 +16,7 @@ from datetime import timedelta
 import pytest
 from support.gardien import GardienService, start_gardien
 from support.postgres import free_port
+from support.redis import redis_cli, running_redis
 from test_e2e import stored
 
 from webhook_app import clock, create_app, messages
@@ -26,7 +25,6 @@ from webhook_app.models import orm_transaction
 
 pytestmark = pytest.mark.e2e
 
-REDIS = shutil.which("redis-server")
 LIMIT = 12
 # The purge test: expired messages to purge, and seconds of load before the purges start
 # (`make soak` raises both: GARDIEN_PURGE_OLD, GARDIEN_PURGE_LOAD_SECONDS).
@@ -45,21 +43,8 @@ def service_app(service: GardienService):
 
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    assert REDIS, "redis-server is missing: apt-get install redis-server (make test does)"
-    port = free_port()
-    server = subprocess.Popen(
-        [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while subprocess.run(
-        ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True
-    ).stdout.strip() != "PONG":
-        assert time.monotonic() < deadline, "redis-server did not start"
-        time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}"
-    server.terminate()
-    server.wait()
+    with running_redis() as url:
+        yield url
 
 
 def second_server(first: GardienService, workdir, extra: dict[str, str] | None = None):
@@ -86,7 +71,7 @@ def servers(postgres, redis_url, tmp_path_factory) -> Iterator[tuple[GardienServ
 def pair(servers, redis_url) -> tuple[GardienService, ...]:
     """Both servers, with the rate-limit counts of earlier tests forgotten."""
     port = redis_url.rsplit(":", 1)[1]
-    subprocess.run(["redis-cli", "-p", port, "flushall"], check=True, capture_output=True)
+    assert redis_cli(port, "flushall") == "OK"
     return servers
 
 

@@ -70,6 +70,9 @@ DEFAULTS = {
     # Sign-in attempts per account (by blind index) and per client address (in memory).
     "LOGIN_LIMIT_ACCOUNT": "5 per 15 minutes",
     "LOGIN_LIMIT_CLIENT": "30 per 15 minutes",
+    # Where those attempts are counted: this worker's memory on the service clock, or the
+    # redis:// of RATE_LIMIT_STORAGE_URI for one count across workers and app servers.
+    "LOGIN_LIMIT_STORAGE_URI": "gardien-clock://",
     # Behind a reverse proxy on the loopback (deploy/nginx.conf), the header that carries
     # the client's address to the sign-in pages, for their per-client limit only; empty:
     # the connection's own address (then, behind a proxy, every client shares one limit).

@@ -1,19 +1,32 @@
-"""Per-site request rate limit (429 with ``Retry-After``), checked after the signature;
-and the clock-timed counters of the dashboard's sign-in limits (:class:`ClockStorage`).
+"""Rate limits, counted with the ``limits`` package: the per-site request limit of the
+signed API (429 with ``Retry-After``) and the dashboard's sign-in limits.
 
-Counting happens after verification so that unsigned traffic cannot spend a site's
-quota. The counters live where ``RATE_LIMIT_STORAGE_URI`` says (the ``limits`` package):
-``memory://``, each worker process counts for itself; ``redis://``, one count across every
-worker and app server. When that storage cannot be reached the request is let through
-(and a warning logged): the limit protects the service, it must not stop it.
+Per site: counting happens after verification so that unsigned traffic cannot spend a
+site's quota. The counters live where ``RATE_LIMIT_STORAGE_URI`` says: ``memory://``,
+each worker process counts for itself; ``redis://``, one count across every worker and
+app server. When that storage cannot be reached the request is let through (and a
+warning logged): the limit protects the service, it must not stop it.
+
+Sign-in (:func:`count_attempt`): per account and per client, in
+``LOGIN_LIMIT_STORAGE_URI``: ``gardien-clock://`` (the default, :class:`ClockStorage`:
+this worker's memory, timed by the service clock so tests move time instead of waiting)
+or the same ``redis://`` for one count across workers and app servers. Keys are keyed
+hashes (the blind-index key) of the account's address or the client's, so neither is
+held in clear even in memory. When the storage cannot be reached, attempts are counted
+in this worker's memory instead: a limit that guards passwords does not fall open.
+
+Only the sign-in views count attempts: no other request pays for a limit check.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import math
 import threading
 import time
+from dataclasses import dataclass
 
 from flask import current_app
 from limits import parse
@@ -22,14 +35,18 @@ from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from . import clock
+from .crypto import keys
 from .errors import ApiError
 
 EXTENSION = "gardien.ratelimit"
+SIGN_IN = "gardien.sign_in"
 log = logging.getLogger(__name__)
 
 
 def init_app(app) -> None:
-    """Create this app's limiter from ``RATE_LIMIT`` (e.g. ``1200/minute``; empty: none)."""
+    """Create this app's limiters: per site from ``RATE_LIMIT`` (e.g. ``1200/minute``;
+    empty: none), and the sign-in one in ``LOGIN_LIMIT_STORAGE_URI``."""
+    app.extensions[SIGN_IN] = SignInLimiter(app.config["LOGIN_LIMIT_STORAGE_URI"])
     if not app.config["RATE_LIMIT"]:
         app.extensions[EXTENSION] = None
         return
@@ -55,12 +72,75 @@ def check_rate(site_slug: str) -> None:
     raise ApiError(429, retry_after=wait)
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One sign-in attempt as one limit counts it: by ``kind`` ("account", "client") of
+    ``who`` (an address), at most ``limit`` (e.g. ``5 per 15 minutes``)."""
+
+    kind: str
+    who: str
+    limit: str
+
+
+class TooManyAttempts(Exception):
+    """A sign-in limit is spent; ``retry_after`` seconds until the first one frees up."""
+
+    def __init__(self, retry_after: int):
+        super().__init__("too many sign-in attempts")
+        self.retry_after = retry_after
+
+
+def count_attempt(*attempts: Attempt) -> None:
+    """Count one sign-in attempt against each of its limits (all of them, even once one is
+    over); raise :class:`TooManyAttempts` if any is over."""
+    current_app.extensions[SIGN_IN].count(attempts)
+
+
+class SignInLimiter:
+    """Fixed windows in ``uri``'s storage, and this worker's clock-timed memory when that
+    storage cannot be reached."""
+
+    def __init__(self, uri: str):
+        self.limiter = FixedWindowRateLimiter(storage_from_string(uri, wrap_exceptions=True))
+        self.fallback = self.limiter
+        if not uri.startswith(f"{ClockStorage.STORAGE_SCHEME[0]}://"):
+            self.fallback = FixedWindowRateLimiter(ClockStorage())
+
+    def count(self, attempts: tuple[Attempt, ...]) -> None:
+        try:
+            waits = self._count(self.limiter, attempts)
+        except StorageError as error:
+            log.warning("sign-in limit storage unreachable; counted in this worker",
+                        extra={"error_class": type(error.storage_error).__name__})
+            waits = self._count(self.fallback, attempts)
+        if waits:
+            raise TooManyAttempts(max(waits))
+
+    def _count(self, limiter: FixedWindowRateLimiter, attempts) -> list[int]:
+        waits = []
+        for attempt in attempts:
+            limit, key = parse(attempt.limit), _blind(attempt)
+            if not limiter.hit(limit, "sign-in", key):
+                reset_at, _ = limiter.get_window_stats(limit, "sign-in", key)
+                # A window ends in the time of its storage: the service clock's, or the wall's.
+                storage = limiter.storage
+                now = storage.now() if isinstance(storage, ClockStorage) else time.time()
+                waits.append(max(1, math.ceil(reset_at - now)))
+        return waits
+
+
+def _blind(attempt: Attempt) -> str:
+    """The counter's key: a keyed hash of kind and address, never the address."""
+    content = f"{attempt.kind}\n{attempt.who}".encode()
+    return hmac.new(keys().index_key, content, hashlib.sha256).hexdigest()
+
+
 class ClockStorage(Storage):
     """``limits``' fixed-window counters in this worker's memory, timed by the service
     clock (:mod:`webhook_app.clock`), so a test moves time instead of waiting.
 
-    For the dashboard's sign-in limits (``gardien-clock://``): their keys are a blind
-    index or a client address, kept in memory only and dropped once their window ends.
+    For the dashboard's sign-in limits (``gardien-clock://``): their keys are keyed
+    hashes, kept in memory only and dropped once their window ends.
     """
 
     STORAGE_SCHEME = ["gardien-clock"]
@@ -77,11 +157,11 @@ class ClockStorage(Storage):
         return ValueError
 
     @staticmethod
-    def _now() -> float:
+    def now() -> float:
         return clock.now().timestamp()
 
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
-        now = self._now()
+        now = self.now()
         with self._lock:
             count, ends = self._windows.get(key, (0, 0.0))
             if ends <= now:
@@ -93,11 +173,11 @@ class ClockStorage(Storage):
 
     def get(self, key: str) -> int:
         count, ends = self._windows.get(key, (0, 0.0))
-        return count if ends > self._now() else 0
+        return count if ends > self.now() else 0
 
     def get_expiry(self, key: str) -> float:
         _, ends = self._windows.get(key, (0, 0.0))
-        return max(ends, self._now())
+        return max(ends, self.now())
 
     def check(self) -> bool:
         return True

@@ -3,14 +3,18 @@ timeouts, second factor, CSRF, cookies and headers (both backends, Flask's test 
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
 from conftest import PASSWORD, csrf_token, post_form
+from support.postgres import free_port
+from support.redis import redis_cli, running_redis
 
-from webhook_app import clock, managers
+from webhook_app import clock, create_app, managers, ratelimit
 from webhook_app.dashboard.blueprint import PUBLIC
 from webhook_app.extensions import db
 from webhook_app.models import AuditEntry, Manager
@@ -120,6 +124,9 @@ def test_sign_in_limit_per_account_trips_and_releases_on_the_clock(app, client, 
         assert locked.status_code == 429, "the right password too, while locked"
         body = locked.get_data(as_text=True)
         assert account.email not in body
+        assert locked.headers["Retry-After"] == str(15 * 60), "the window began at T0"
+    with clock.frozen(T0 + timedelta(minutes=10)):
+        assert sign_in(client, account).headers["Retry-After"] == str(5 * 60)
     with clock.frozen(T0 + timedelta(minutes=16)):
         assert sign_in(client, account).status_code == 302, "released after the window"
 
@@ -162,6 +169,72 @@ def test_the_client_header_is_believed_only_from_the_loopback(app, client, make_
         answer = sign_in(client, account, headers={"X-Real-IP": "192.0.2.10"},
                          environ_base=remote)
         assert answer.status_code == 429
+
+
+def test_sign_in_counters_hold_no_address(app, client, make_manager, sign_in):
+    """What the counters are keyed by is a keyed hash, not the account's or client's
+    address (both personal data), even in memory."""
+    account = make_manager()
+    wrong = type(account)(account.id, account.email, "not the password")
+    with clock.frozen(T0):
+        sign_in(client, wrong, environ_base={"REMOTE_ADDR": "198.51.100.23"})
+        login_code = client.post("/login/code", environ_base={"REMOTE_ADDR": "198.51.100.23"})
+        assert login_code.status_code == 400, "refused: no CSRF token, and not counted"
+    counters = app.extensions[ratelimit.SIGN_IN].limiter.storage._windows
+    assert len(counters) == 2, "one per account, one per client"
+    for key in counters:
+        for personal in (account.email, account.email.split("@")[0], "198.51.100.23"):
+            assert personal not in key
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    with running_redis() as url:
+        yield url
+
+
+def _app_counting_in(uri: str, database_url: str, secrets: dict):
+    return create_app({**secrets, "DATABASE_URL": database_url, "TESTING": True,
+                       "LOGIN_LIMIT_STORAGE_URI": uri})
+
+
+def test_with_redis_an_account_has_one_limit_across_workers(database_url, secrets, redis_url,
+                                                            make_manager, sign_in):
+    """Two app instances (two workers, or two servers) counting in one Redis: five wrong
+    passwords spread over both spend the account's five attempts on each."""
+    account = make_manager()
+    wrong = type(account)(account.id, account.email, "not the password")
+    first, second = (_app_counting_in(redis_url, database_url, secrets) for _ in range(2))
+    port = redis_url.rsplit(":", 1)[1]
+    assert redis_cli(port, "flushall") == "OK"
+    for number in range(5):
+        worker = (first, second)[number % 2]
+        assert sign_in(worker.test_client(), wrong).status_code == 401
+    for worker in (first, second):
+        assert sign_in(worker.test_client(), account).status_code == 429
+    stored = redis_cli(port, "--scan")
+    assert stored.count("sign-in") == 2, stored
+    assert account.email not in stored and "127.0.0.1" not in stored
+
+
+def test_unreachable_storage_counts_in_the_worker_and_says_so(database_url, secrets,
+                                                              make_manager, sign_in, capsys):
+    """A Redis that does not answer does not open the door: attempts are counted in the
+    worker's memory, and a warning (naming no one) says why."""
+    account = make_manager()
+    wrong = type(account)(account.id, account.email, "not the password")
+    worker = _app_counting_in(f"redis://127.0.0.1:{free_port()}", database_url, secrets)
+    client = worker.test_client()
+    with clock.frozen(T0):
+        assert [sign_in(client, wrong).status_code for _ in range(5)] == [401] * 5
+        assert sign_in(client, account).status_code == 429
+    logged = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    warnings = [line for line in logged if line["logger"] == "webhook_app.ratelimit"]
+    assert len(warnings) == 6, "each attempt counted in the worker says so"
+    assert {line["message"] for line in warnings} == {
+        "sign-in limit storage unreachable; counted in this worker"}
+    text = json.dumps(logged)
+    assert account.email not in text and "127.0.0.1" not in text
 
 
 def test_sessions_end_when_idle_and_after_twelve_hours(client, make_manager, sign_in):

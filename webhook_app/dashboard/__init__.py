@@ -25,13 +25,13 @@ from . import (  # noqa: F401  (their views register on the blueprint; NAV order
     sites,
     statistics,
 )
-from .blueprint import babel, bp, csrf, limiter, local_time, login_manager, select_locale
+from .blueprint import babel, bp, csrf, local_time, login_manager, select_locale
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
 def init_app(app: Flask, api_blueprints: tuple) -> None:
-    """Attach the dashboard: sign-in, CSRF (not on the signed API), language, limits."""
+    """Attach the dashboard: sign-in, CSRF (not on the signed API), language."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "fr")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     login_manager.init_app(app)
@@ -40,7 +40,6 @@ def init_app(app: Flask, api_blueprints: tuple) -> None:
     for blueprint in api_blueprints:
         csrf.exempt(blueprint)  # signed requests, not forms of a browser
     babel.init_app(app, locale_selector=select_locale)
-    limiter.init_app(app)
     app.jinja_env.filters["when"] = local_time
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.register_blueprint(bp)

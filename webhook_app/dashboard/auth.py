@@ -8,30 +8,28 @@ import segno
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
-from webhook_app import managers
+from webhook_app import managers, ratelimit
 from webhook_app.addresses import normalise_email
-from webhook_app.crypto import email_index
 from webhook_app.extensions import db
 
 from .blueprint import back_to as _back_to
-from .blueprint import bp, done, limiter, page, sign_in, sign_out, signed_in_manager
+from .blueprint import bp, done, page, sign_in, sign_out, signed_in_manager
 from .forms import CodeForm, ConfirmForm, PasswordForm, SetupForm, SignInForm
 
 # The pending sign-in of a manager who still has to give their code.
 PENDING = "pending_manager"
 
 
-def _account_key() -> str:
-    """The sign-in limit per account: the blind index of the address typed."""
-    typed = request.form.get("email", "")
-    return "account:" + email_index(normalise_email(typed)[:254])
+def _per_account() -> ratelimit.Attempt:
+    """The sign-in limit per account: the address typed, normalised."""
+    typed = normalise_email(request.form.get("email", ""))[:254]
+    return ratelimit.Attempt("account", typed, current_app.config["LOGIN_LIMIT_ACCOUNT"])
 
 
-def _client_key() -> str:
-    """The sign-in limit per client: its address, in this worker's memory only.
+def _per_client() -> ratelimit.Attempt:
+    """The sign-in limit per client: its address.
 
     Behind the reverse proxy of ``deploy/nginx.conf`` the connection comes from the
     loopback; the proxy's ``CLIENT_ADDRESS_HEADER`` is then believed, and only then.
@@ -40,7 +38,7 @@ def _client_key() -> str:
     header = current_app.config["CLIENT_ADDRESS_HEADER"]
     if header and _from_loopback(address) and request.headers.get(header):
         address = request.headers[header]
-    return "client:" + address
+    return ratelimit.Attempt("client", address, current_app.config["LOGIN_LIMIT_CLIENT"])
 
 
 def _from_loopback(address: str) -> bool:
@@ -50,19 +48,12 @@ def _from_loopback(address: str) -> bool:
         return False
 
 
-def _account_limit() -> str:
-    return current_app.config["LOGIN_LIMIT_ACCOUNT"]
-
-
-def _client_limit() -> str:
-    return current_app.config["LOGIN_LIMIT_CLIENT"]
-
-
-@bp.errorhandler(RateLimitExceeded)
-def too_many(error: RateLimitExceeded) -> ResponseReturnValue:
+@bp.errorhandler(ratelimit.TooManyAttempts)
+def too_many(error: ratelimit.TooManyAttempts) -> ResponseReturnValue:
     """The same answer whether the address exists or not: it reveals nothing."""
     return page("message.html", title=_("Too many attempts"),
-                text=_("Too many attempts to sign in. Try again in a few minutes.")), 429
+                text=_("Too many attempts to sign in. Try again in a few minutes.")), 429, {
+                    "Retry-After": str(error.retry_after)}
 
 
 @bp.errorhandler(CSRFError)
@@ -80,10 +71,9 @@ def login() -> ResponseReturnValue:
 
 
 @bp.post("/login")
-@limiter.limit(_account_limit, key_func=_account_key)
-@limiter.limit(_client_limit, key_func=_client_key)
 def login_post() -> ResponseReturnValue:
     """Check address and password; then the code, if the manager has a second factor."""
+    ratelimit.count_attempt(_per_account(), _per_client())
     form = SignInForm()
     next_page = request.args.get("next")
     if form.validate_on_submit():
@@ -101,9 +91,10 @@ def login_post() -> ResponseReturnValue:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_client_limit, key_func=_client_key, methods=["POST"])
 def login_code() -> ResponseReturnValue:
     """The second step of signing in: a code of the authenticator app."""
+    if request.method == "POST":
+        ratelimit.count_attempt(_per_client())
     pending = session.get(PENDING) or [0, None]
     manager = managers.get(pending[0])
     if manager is None or manager.session_epoch != pending[1] or manager.disabled_at:

@@ -31,7 +31,6 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale, gettext
-from flask_limiter import Limiter
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -48,8 +47,6 @@ bp = Blueprint(
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# Sign-in limits only (no default limit): counters in memory, timed by the service clock.
-limiter = Limiter(key_func=lambda: "", storage_uri="gardien-clock://", default_limits=[])
 
 LANGUAGES = managers.LANGUAGES
 # Each language's name in itself, for the switch.
