@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from support.capture import app_logging_here
 from support.signing import signed_headers
 
 from webhook_app import create_app
@@ -245,11 +246,16 @@ def test_same_id_on_another_endpoint_is_a_conflict(send):
     assert_error(send("/v1/privacy/erase", query, msg_id="msg_both"), 409, "idempotency_conflict")
 
 
-def test_unverified_webhook_id_is_not_logged(client, capsys):
+def test_unverified_webhook_id_is_not_logged(capsys, database_url, secrets):
+    app = app_logging_here(database_url, secrets)
     headers = {"webhook-id": "jeanne.martin.example.fr", "webhook-timestamp": "1",
                "webhook-signature": "v1,AAAA", "Content-Type": "application/json"}
-    client.post("/v1/contact", data=b"{}", headers=headers)
-    assert "jeanne.martin" not in capsys.readouterr().err
+    assert app.test_client().post("/v1/contact", data=b"{}", headers=headers).status_code == 401
+    err = capsys.readouterr().err
+    logged = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert [(line["route"], line["status"], line["webhook_id"]) for line in logged
+            if line["logger"] == "webhook_app.request"] == [("/v1/contact", 401, None)]
+    assert "jeanne.martin" not in err
 
 
 def test_healthz(client):

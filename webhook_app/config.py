@@ -36,7 +36,7 @@ DEFAULTS = {
     "RATE_LIMIT": "1200/minute",
     # Where the per-site counters live: memory:// counts in each worker process (so the
     # limit applies per worker); redis://HOST:PORT counts once across workers and app
-    # servers (deploy/README.md). The dashboard's sign-in limits stay in each worker.
+    # servers (deploy/README.md). The sign-in limits: LOGIN_LIMIT_STORAGE_URI.
     "RATE_LIMIT_STORAGE_URI": "memory://",
     "SITE_CACHE_SECONDS": 10,
     # When the daily purge runs (UTC); deploy/gardien-purge.timer uses the same time.

@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 from conftest import PASSWORD, csrf_token, post_form
+from support.capture import app_logging_here
 from support.postgres import free_port
 from support.redis import redis_cli, running_redis
 
-from webhook_app import clock, create_app, managers, ratelimit
+from webhook_app import clock, managers, ratelimit
 from webhook_app.dashboard.blueprint import PUBLIC
 from webhook_app.extensions import db
 from webhook_app.models import AuditEntry, Manager
@@ -194,8 +195,7 @@ def redis_url() -> Iterator[str]:
 
 
 def _app_counting_in(uri: str, database_url: str, secrets: dict):
-    return create_app({**secrets, "DATABASE_URL": database_url, "TESTING": True,
-                       "LOGIN_LIMIT_STORAGE_URI": uri})
+    return app_logging_here(database_url, secrets, LOGIN_LIMIT_STORAGE_URI=uri)
 
 
 def test_with_redis_an_account_has_one_limit_across_workers(database_url, secrets, redis_url,
