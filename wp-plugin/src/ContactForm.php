@@ -134,23 +134,12 @@ final class ContactForm
             return '';
         }
         wp_enqueue_style('gardien-contact');
-        $status = $this->state['status'];
-        // phpcs:ignore WordPress.Security.NonceVerification.Recommended -- only the flag of our own redirect after a verified submission, compared to a constant: it changes nothing.
-        if ($status === '' && isset($_GET['gardien_contact']) && $_GET['gardien_contact'] === 'sent') {
-            $status = 'sent';
-        }
+        $status = $this->shownStatus();
         $values = $status === 'sent' ? [] : $this->state['values'];
         $errors = $this->state['errors'];
 
         ob_start();
-        echo '<div id="gardien-contact" class="gardien-contact">';
-        $this->printNotice($status);
-        printf(
-            '<form class="gardien-contact__form" method="post" action="%s" novalidate>',
-            esc_url(self::currentUrl() . '#gardien-contact')
-        );
-        wp_nonce_field(self::NONCE_ACTION, self::NONCE_FIELD, false);
-        echo '<input type="hidden" name="gardien_contact" value="1">';
+        $this->openForm($status, 'gardien-contact__form');
         $this->textField('name', __('Name', 'gardien'), 'text', 'name', true, 200, $values, $errors);
         $this->textField('email', __('E-mail address', 'gardien'), 'email', 'email', true, 254, $values, $errors);
         $this->textField(
@@ -164,18 +153,9 @@ final class ContactForm
             $errors
         );
         $this->messageField($values, $errors);
-        printf(
-            '<p class="gardien-contact__hp" aria-hidden="true"><label>%s <input type="text" name="%s" value="" '
-                . 'tabindex="-1" autocomplete="off"></label></p>',
-            esc_html__('Leave this field empty', 'gardien'),
-            esc_attr(self::HONEYPOT)
-        );
+        $this->printHoneypot();
         $this->consentField($values, $errors);
-        printf(
-            '<p class="gardien-contact__submit"><button type="submit" class="wp-element-button">%s</button></p>',
-            esc_html__('Send', 'gardien')
-        );
-        echo '</form></div>';
+        $this->closeForm(__('Send', 'gardien'));
         return (string) ob_get_clean();
     }
 

@@ -138,36 +138,16 @@ final class PrivacyRequestForm
     public function render(): string
     {
         wp_enqueue_style('gardien-contact');
-        $status = $this->state['status'];
-        // phpcs:ignore WordPress.Security.NonceVerification.Recommended -- only the flag of our own redirect after a verified submission, compared to a constant: it changes nothing.
-        if ($status === '' && isset($_GET[self::FLAG]) && $_GET[self::FLAG] === 'sent') {
-            $status = 'sent';
-        }
+        $status = $this->shownStatus();
         $values = $status === 'sent' ? [] : $this->state['values'];
         $errors = $this->state['errors'];
 
         ob_start();
-        echo '<div id="gardien-privacy-request" class="gardien-privacy-request">';
-        $this->printNotice($status);
-        printf(
-            '<form class="gardien-privacy-request__form gardien-contact__form" method="post" action="%s" novalidate>',
-            esc_url(self::currentUrl() . '#gardien-privacy-request')
-        );
-        wp_nonce_field(self::NONCE_ACTION, self::NONCE_FIELD, false);
-        printf('<input type="hidden" name="%s" value="1">', esc_attr(self::FLAG));
+        $this->openForm($status, 'gardien-privacy-request__form gardien-contact__form');
         $this->typeField($values['type'] ?? '', $errors['type'] ?? '');
         $this->emailField($values['email'] ?? '', $errors['email'] ?? '');
-        printf(
-            '<p class="gardien-contact__hp" aria-hidden="true"><label>%s <input type="text" name="%s" value="" '
-                . 'tabindex="-1" autocomplete="off"></label></p>',
-            esc_html__('Leave this field empty', 'gardien'),
-            esc_attr(self::HONEYPOT)
-        );
-        printf(
-            '<p class="gardien-contact__submit"><button type="submit" class="wp-element-button">%s</button></p>',
-            esc_html__('Send my request', 'gardien')
-        );
-        echo '</form></div>';
+        $this->printHoneypot();
+        $this->closeForm(__('Send my request', 'gardien'));
         return (string) ob_get_clean();
     }
 
