@@ -9,10 +9,11 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -164,13 +165,17 @@ def free_port() -> int:
 
 
 MESSAGE_BATCH = 50_000
+# How SQLAlchemy stores a DATETIME on SQLite.
+STORED_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
-def insert_messages(path: Path, rows, received: str, expires: str) -> None:
+def insert_messages(path: Path, rows, first: datetime, step: timedelta = timedelta(0)) -> None:
     """Lay down contact messages straight into the SQLite file at ``path`` (raw sqlite3
     executemany, batches in one transaction: the quickest honest way to a million rows).
 
-    ``rows`` yields ``(email_index, encrypted document)`` pairs; times are stored text.
+    ``rows`` yields ``(email_index, encrypted document)`` pairs. Message ``n`` is received
+    at ``first + n * step`` and expires a year later (the contact policy); times are stored
+    as the service stores them.
     """
     import sqlite3
     from itertools import islice
@@ -178,13 +183,63 @@ def insert_messages(path: Path, rows, received: str, expires: str) -> None:
     sql = ("INSERT INTO contact_messages (id, site_id, email_index, form, personal, consent, "
            "submitted_at, received_at, retention, expires_at) VALUES (?,1,?,'contact',?,1,?,?,"
            "'contact',?)")
+    year = timedelta(days=365)
+
+    def stamped(batch, start: int):
+        for number, (index, token) in enumerate(batch, start):
+            received = first + number * step
+            stamp = received.strftime(STORED_TIME)
+            yield (str(uuid.uuid4()), index, token, stamp, stamp,
+                   (received + year).strftime(STORED_TIME))
+
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA journal_mode=WAL")
     rows = iter(rows)
+    done = 0
     with connection:
         while batch := list(islice(rows, MESSAGE_BATCH)):
-            connection.executemany(sql, (
-                (str(uuid.uuid4()), index, token, received, received, expires)
-                for index, token in batch
-            ))
+            connection.executemany(sql, stamped(batch, done))
+            done += len(batch)
     connection.close()
+
+
+# Runs a command and writes its peak memory (ru_maxrss, KiB) to the file named first.
+_PEAK_LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+@dataclass
+class Measured:
+    """A finished command: exit code, standard output, wall seconds, peak memory (MB)."""
+
+    returncode: int
+    output: str
+    seconds: float
+    peak_mb: float
+
+
+def run_measured(command: list[str], env: dict[str, str], **options) -> Measured:
+    """Run ``command`` and measure its own peak memory.
+
+    Not with ``wait4`` on a child of this process: a child starts as a copy of this
+    process (hundreds of MB once a benchmark has generated its rows) and Linux keeps that
+    high-water mark across ``exec``, so every command would seem to need at least what this
+    process holds. A small launcher forks the command instead and reports its peak.
+    """
+    with tempfile.NamedTemporaryFile(prefix="gardien-peak-") as peak:
+        started = time.perf_counter()
+        process = subprocess.run(
+            [sys.executable, "-c", _PEAK_LAUNCHER, peak.name, *command],
+            env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False, **options,
+        )
+        seconds = time.perf_counter() - started
+        peak_kib = int(Path(peak.name).read_text() or 0)
+    return Measured(process.returncode, process.stdout, seconds, peak_kib / 1024)

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -25,7 +26,7 @@ from webhook_app import create_app
 from webhook_app.config import new_secrets
 from webhook_app.crypto import email_index, encrypt
 
-from .harness import BIN, ROOT, insert_messages, print_table
+from .harness import BIN, insert_messages, print_table, run_measured
 
 SIZES = (100_000, 1_000_000)
 TARGET_S = 300
@@ -58,22 +59,18 @@ def measure(size: int) -> tuple[float, float, float]:
         index = email_index("x@example.org")
     print(f"generating {size:,} messages…", file=sys.stderr)
     insert_messages(work / "gardien.db", itertools.repeat((index, token), size),
-                    "2026-01-01 00:00:00.000000", "2027-01-01 00:00:00.000000")
+                    datetime(2026, 1, 1))
 
     new_key = Fernet.generate_key().decode()
     env = {**os.environ, **{f"GARDIEN_{k}": v for k, v in settings.items()},
            "GARDIEN_DATABASE_URL": url,
            "GARDIEN_DATA_KEYS": f"{new_key},{settings['DATA_KEYS']}"}
-    started = time.perf_counter()
-    process = subprocess.Popen(
+    rotation = run_measured(
         [str(BIN / "flask"), "--app", "webhook_app", "keys", "rotate-data", "--chunk", "5000"],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env, stderr=subprocess.DEVNULL,
     )
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0 or f"contact_messages {size}," not in output:
-        raise RuntimeError(f"the rotation failed: {output}")
+    if rotation.returncode != 0 or f"contact_messages {size}," not in rotation.output:
+        raise RuntimeError(f"the rotation failed: {rotation.output}")
 
     rotating = MultiFernet([Fernet(new_key), Fernet(settings["DATA_KEYS"])])
     data = token.encode()
@@ -81,7 +78,7 @@ def measure(size: int) -> tuple[float, float, float]:
     for _ in range(size):
         rotating.rotate(data)
     floor_s = time.perf_counter() - floor_started
-    return seconds, usage.ru_maxrss / 1024, floor_s
+    return rotation.seconds, rotation.peak_mb, floor_s
 
 
 if __name__ == "__main__":

@@ -9,11 +9,10 @@ from __future__ import annotations
 import itertools
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask_migrate import upgrade
@@ -23,7 +22,7 @@ from webhook_app.config import new_secrets
 from webhook_app.crypto import email_index, encrypt
 from webhook_app.extensions import db
 
-from .harness import BIN, ROOT, insert_messages, print_table
+from .harness import BIN, insert_messages, print_table, run_measured
 
 MESSAGES = 1_000_000
 TARGET = "jeanne.martin@example.fr"
@@ -61,20 +60,13 @@ def main() -> None:
     env = {**os.environ, **{f"GARDIEN_{k}": v for k, v in settings.items()},
            "GARDIEN_DATABASE_URL": url}
     later = clock.format_rfc3339(datetime(2027, 1, 2, tzinfo=UTC))
-    started = time.perf_counter()
-    process = subprocess.Popen(
+    purge = run_measured(
         [str(BIN / "flask"), "--app", "webhook_app", "purge", "--now", later, "--chunk", "5000"],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        env,
     )
-    output = process.stdout.read()
-    # wait4 gives this child's own peak memory (RUSAGE_CHILDREN would be the largest of
-    # every child this process ever had, the other benchmarks' included).
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    purge_s = time.perf_counter() - started
-    if process.returncode != 0:
+    if purge.returncode != 0:
         raise RuntimeError("the purge command failed")
-    peak_mb = usage.ru_maxrss / 1024
+    purge_s, peak_mb, output = purge.seconds, purge.peak_mb, purge.output
     purged = int(next(line.split()[1] for line in output.splitlines()
                       if line.split()[:1] == ["contact"]))
 
@@ -93,7 +85,8 @@ def main() -> None:
 
 
 def generate(path: Path, app) -> float:
-    """A million filler messages of 200,000 visitors, and the target's five."""
+    """A million filler messages of 200,000 visitors received over 2025, and the
+    target's five."""
     started = time.perf_counter()
     with app.app_context():
         filler = encrypt('{"name": "x", "email": "x@example.org", "message": "x"}')
@@ -105,5 +98,8 @@ def generate(path: Path, app) -> float:
         ((indexes[n % len(indexes)], filler) for n in range(MESSAGES)),
         ((target_index, token) for token in target),
     )
-    insert_messages(path, rows, "2025-01-01 00:00:00.000000", "2026-01-01 00:00:00.000000")
+    # Received over 2025 as a site receives them, not all at one instant: with one
+    # timestamp for all, every index that orders by time would order them by their random
+    # ids instead, and the purge would work through each of them in random order.
+    insert_messages(path, rows, datetime(2025, 1, 1), timedelta(days=365) / MESSAGES)
     return time.perf_counter() - started
