@@ -60,16 +60,24 @@ def check_rate(site_slug: str) -> None:
         return
     limiter, limit = current_app.extensions[EXTENSION]
     try:
-        if limiter.hit(limit, "site", site_slug):
-            return
-        reset_at, _ = limiter.get_window_stats(limit, "site", site_slug)
+        # The limiter counts in wall-clock seconds, not in the retention clock.
+        wait = _hit(limiter, limit, ("site", site_slug), time.time())
     except StorageError as error:
         log.warning("rate-limit storage unreachable; request not counted",
                     extra={"error_class": type(error.storage_error).__name__})
         return
-    # The limiter counts in wall-clock seconds, not in the retention clock.
-    wait = max(1, math.ceil(reset_at - time.time()))
-    raise ApiError(429, retry_after=wait)
+    if wait is not None:
+        raise ApiError(429, retry_after=wait)
+
+
+def _hit(limiter: FixedWindowRateLimiter, limit, identifiers: tuple[str, ...],
+         now: float) -> int | None:
+    """Count one hit; None while within ``limit``, else the seconds until its window ends
+    (``now`` in the storage's time)."""
+    if limiter.hit(limit, *identifiers):
+        return None
+    reset_at, _ = limiter.get_window_stats(limit, *identifiers)
+    return max(1, math.ceil(reset_at - now))
 
 
 @dataclass(frozen=True)
@@ -117,16 +125,12 @@ class SignInLimiter:
             raise TooManyAttempts(max(waits))
 
     def _count(self, limiter: FixedWindowRateLimiter, attempts) -> list[int]:
-        waits = []
-        for attempt in attempts:
-            limit, key = parse(attempt.limit), _blind(attempt)
-            if not limiter.hit(limit, "sign-in", key):
-                reset_at, _ = limiter.get_window_stats(limit, "sign-in", key)
-                # A window ends in the time of its storage: the service clock's, or the wall's.
-                storage = limiter.storage
-                now = storage.now() if isinstance(storage, ClockStorage) else time.time()
-                waits.append(max(1, math.ceil(reset_at - now)))
-        return waits
+        # A window ends in the time of its storage: the service clock's, or the wall's.
+        storage = limiter.storage
+        now = storage.now() if isinstance(storage, ClockStorage) else time.time()
+        waits = (_hit(limiter, parse(attempt.limit), ("sign-in", _blind(attempt)), now)
+                 for attempt in attempts)
+        return [wait for wait in waits if wait is not None]
 
 
 def _blind(attempt: Attempt) -> str:
