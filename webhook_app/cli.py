@@ -374,7 +374,7 @@ def clients_add_reminder(invoice_id, sent_on) -> str:
 @gardien_command("purge", check_keys=False)
 @click.option("--now", "at", type=_date, help="Act as if it were this time (RFC 3339).")
 @click.option("--dry-run", is_flag=True, help="Count what would go; change nothing.")
-@click.option("--chunk", default=2000, show_default=True, help="Rows per transaction.")
+@click.option("--chunk", default=retention.CHUNK, show_default=True, help="Rows per transaction.")
 def purge_command(at: datetime | None, dry_run: bool, chunk: int) -> str:
     """Delete or anonymise what the retention policy says has ended."""
     moment = at or clock.now()
