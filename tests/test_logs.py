@@ -63,7 +63,12 @@ def test_an_exception_and_odd_extras_stay_on_one_json_line():
 
 
 def test_a_redacted_exception_text_is_what_is_written():
-    """serverlog.RedactAddresses leaves its rewritten text in exc_text, without exc_info."""
-    record = logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1, "x", (), None)
-    record.exc_text = "Traceback: [address]"
-    assert _formatted(record)["exc_info"] == "Traceback: [address]"
+    """A filter such as serverlog.RedactAddresses leaves its rewritten text in exc_text:
+    that is what is written, not the exception formatted afresh."""
+    try:
+        raise ValueError("from 203.0.113.9")
+    except ValueError:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1, "x", (), exc_info)
+    record.exc_text = "Traceback: ValueError: from [address]"
+    assert _formatted(record)["exc_info"] == "Traceback: ValueError: from [address]"
