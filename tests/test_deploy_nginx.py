@@ -18,6 +18,7 @@ import requests
 from support.gardien import ROOT, GardienService, start_gardien
 from support.nginx import SHIPPED, Nginx, prepared_nginx
 from support.postgres import free_port
+from support.raw_http import exchange_on
 from support.signing import body_bytes, signed_headers
 
 from webhook_app.errors import CODES, RETRY_AFTER_UNAVAILABLE, SERVER_CODES
@@ -193,14 +194,7 @@ def raw_exchange(nginx: Nginx, raw: bytes) -> tuple[int, dict[str, str], bytes]:
     context = ssl.create_default_context(cafile=str(nginx.certificate))
     with socket.create_connection(("127.0.0.1", nginx.tls_port), timeout=10) as plain:
         with context.wrap_socket(plain, server_hostname="127.0.0.1") as connection:
-            connection.sendall(raw)
-            answer = b""
-            while chunk := connection.recv(65536):
-                answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = dict(line.split(": ", 1) for line in lines)
-    return int(status_line.split(" ")[1]), headers, body
+            return exchange_on(connection, raw)
 
 
 @pytest.mark.parametrize(

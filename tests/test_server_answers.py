@@ -14,6 +14,7 @@ import psycopg
 import pytest
 import requests
 from support.gardien import start_gardien
+from support.raw_http import exchange_on
 
 from webhook_app.errors import CODES, RETRY_AFTER_UNAVAILABLE, SERVER_CODES
 
@@ -30,16 +31,9 @@ def service(tmp_path_factory):
 
 
 def exchange(service, raw: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Send raw bytes, read the whole answer (the server closes the connection)."""
+    """Send raw bytes to gunicorn, read the whole answer."""
     with socket.create_connection(("127.0.0.1", service.port), timeout=10) as connection:
-        connection.sendall(raw)
-        answer = b""
-        while chunk := connection.recv(65536):
-            answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    headers = dict(line.split(": ", 1) for line in header_lines)
-    return int(status_line.split(" ")[1]), headers, body
+        return exchange_on(connection, raw)
 
 
 def request(*lines: str, body: bytes = b"") -> bytes:
