@@ -1,20 +1,22 @@
-"""The lean intake path: driver-level inserts and cookie-less sessions."""
+"""The lean intake path: driver-level inserts on a held connection, and cookie-less sessions."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from datetime import UTC, datetime
 
 import pytest
 from flask import session
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
+from support.signing import body_bytes, signed_headers
 
-from webhook_app import policy
+from webhook_app import create_app, intake, policy
 from webhook_app.extensions import db
 from webhook_app.models import (
     ContactMessage,
     IdempotencyKey,
-    core_transaction,
     insert_row,
     orm_transaction,
 )
@@ -22,6 +24,7 @@ from webhook_app.signing import SignedRequest, once
 from webhook_app.sites import SiteKeys
 
 T0 = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+SUBMISSION = {"name": "Zoé", "email": "zoe@example.fr", "message": "Bonjour"}
 
 
 def key(webhook_id: str, **changes) -> dict:
@@ -35,7 +38,7 @@ def test_inserted_values_go_through_the_column_types(app):
     """Encrypted JSON, JSON and UTC times read back through the ORM as written."""
     personal = {"name": "Zoé", "email": "zoe@example.fr", "message": "Bonjour"}
     with app.app_context():
-        with core_transaction() as connection:
+        with intake.transaction() as connection:
             insert_row(connection, IdempotencyKey, **key("msg_types"))
             insert_row(
                 connection, ContactMessage, id="m-1", site_id=1, email_index="e" * 64,
@@ -56,7 +59,7 @@ def test_inserted_values_go_through_the_column_types(app):
 
 def test_a_driver_error_is_sqlalchemys_without_the_values(app):
     with app.app_context():
-        with core_transaction() as connection:
+        with intake.transaction() as connection:
             insert_row(connection, IdempotencyKey, **key("msg_twice"))
         with pytest.raises(IntegrityError) as caught, orm_transaction() as connection:
             insert_row(connection, IdempotencyKey, **key("msg_twice", body_digest="secret-digest"))
@@ -68,7 +71,7 @@ def test_a_driver_error_is_sqlalchemys_without_the_values(app):
 def test_an_insert_must_name_every_column_it_writes(app):
     """A column left to its Python default (the id here) is refused on this path."""
     with app.app_context(), pytest.raises(ValueError, match="contact_messages"):
-        with core_transaction() as connection:
+        with intake.transaction() as connection:
             insert_row(
                 connection, ContactMessage, site_id=1, email_index="e" * 64, personal={},
                 submitted_at=T0, received_at=T0, retention="contact",
@@ -92,7 +95,7 @@ def test_requests_without_a_session_cookie_set_none(app):
 
 def test_an_answer_not_kept_is_sql_null(app):
     with app.app_context():
-        with core_transaction() as connection:
+        with intake.transaction() as connection:
             insert_row(connection, IdempotencyKey, **key("msg_export", response=None))
         assert db.session.scalar(
             select(func.count()).where(IdempotencyKey.response.is_(None))
@@ -114,7 +117,7 @@ def test_a_constraint_broken_by_the_work_is_not_taken_for_a_replay(app):
 
     signed = SignedRequest(SiteKeys(1, "default", ()), "msg_orphan", "POST /v1/contact", b"{}")
     with app.app_context():
-        for transaction in (core_transaction, orm_transaction):
+        for transaction in (intake.transaction, orm_transaction):
             calls.clear()
             with pytest.raises(IntegrityError):
                 once(signed, work, policy.current()["idempotency_key"], True, transaction)
@@ -124,8 +127,107 @@ def test_a_constraint_broken_by_the_work_is_not_taken_for_a_replay(app):
 
 def test_a_failed_commit_leaves_the_session_usable(app):
     with app.app_context():
-        with core_transaction() as connection:
+        with intake.transaction() as connection:
             insert_row(connection, IdempotencyKey, **key("msg_taken"))
         with pytest.raises(IntegrityError), orm_transaction():
             db.session.add(IdempotencyKey(**key("msg_taken")))  # flushed by the commit
         assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 1
+
+
+def driver_of(connection) -> object:
+    return connection.connection.driver_connection
+
+
+def test_each_thread_keeps_one_connection_out_of_the_pool(app):
+    """Intake begins every transaction on its thread's connection: no checkout, no
+    check-in between requests; another thread holds its own."""
+    with app.app_context():
+        with intake.transaction() as connection:
+            first = driver_of(connection)
+        with intake.transaction() as connection:
+            assert driver_of(connection) is first
+        assert db.engine.pool.checkedout() == 1, "held between transactions"
+        seen = []
+
+        def other_thread():
+            with app.app_context(), intake.transaction() as connection:
+                seen.append(driver_of(connection))
+
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+        assert seen and seen[0] is not first
+
+
+def test_disposing_of_the_engine_closes_held_connections(app):
+    with app.app_context():
+        with intake.transaction() as connection:
+            insert_row(connection, IdempotencyKey, **key("msg_before"))
+        db.engine.dispose()
+        assert connection.closed
+        assert db.engine.pool.checkedout() == 0
+        with intake.transaction() as fresh:
+            insert_row(fresh, IdempotencyKey, **key("msg_after"))
+        assert fresh is not connection
+        assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 2
+
+
+def test_a_replay_keeps_the_connection(app, send):
+    """A broken constraint (the replay of a message id) is an answer, not a failure."""
+    assert send("/v1/contact", SUBMISSION, msg_id="msg_replayed").status_code == 201
+    with app.app_context(), intake.transaction() as connection:
+        before = driver_of(connection)
+    assert send("/v1/contact", SUBMISSION, msg_id="msg_replayed").status_code == 201
+    with app.app_context(), intake.transaction() as connection:
+        assert driver_of(connection) is before
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_connection_the_server_ended_gives_one_503_then_a_fresh_one(app, send):
+    """PostgreSQL restarted or ended the backend while the connection was held: that
+    request is answered 503 (the plugin retries it), the next one gets a new connection."""
+    with app.app_context():
+        with intake.transaction() as connection:
+            backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        db.session.remove()
+    failed = send("/v1/contact", SUBMISSION, msg_id="msg_after_restart")
+    assert failed.status_code == 503 and failed.headers["Retry-After"]
+    retried = send("/v1/contact", SUBMISSION, msg_id="msg_after_restart")
+    assert retried.status_code == 201
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ContactMessage)) == 1
+        with intake.transaction() as connection:
+            assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != backend
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_connection_that_failed_is_not_used_again(database_url, secrets):
+    """A lock not granted in time: 503, and the next request is served on a new
+    connection, never on one left in an unknown state."""
+    app = create_app({**secrets, "DATABASE_URL": database_url, "TESTING": True,
+                      "DB_TIMEOUT_SECONDS": 1})
+    client = app.test_client()
+
+    def send(msg_id: str):
+        body = body_bytes(SUBMISSION)
+        headers = signed_headers(secrets["WEBHOOK_SECRET"], body, msg_id=msg_id)
+        return client.post("/v1/contact", data=body, headers=headers)
+
+    assert send("msg_first").status_code == 201
+    with app.app_context(), intake.transaction() as connection:
+        before = driver_of(connection)
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        locked = send("msg_locked")
+        assert locked.status_code == 503
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert send("msg_locked").status_code == 201
+    with app.app_context():
+        with intake.transaction() as connection:
+            assert driver_of(connection) is not before
+        assert db.session.scalar(select(func.count()).select_from(ContactMessage)) == 2
+        db.engine.dispose()

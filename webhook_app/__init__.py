@@ -63,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         dbcopy,
         durability,
         errors,
+        intake,
         keys,
         logs,
         ratelimit,
@@ -83,6 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_sqlite(app)
     timeouts.init_app(app)
     durability.init_app(app)
+    intake.init_app(app)
     migrate.init_app(app, db, directory=config.migrations_directory())
     crypto.init_app(app)
     ratelimit.init_app(app)

@@ -12,10 +12,9 @@ from flask import Blueprint, request
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from . import messages, notice, policy, privacy, schemas, signing, status
+from . import intake, messages, notice, policy, privacy, schemas, signing, status
 from .errors import RETRY_AFTER_UNAVAILABLE, error_response
 from .extensions import db
-from .models import core_transaction
 from .wire import KIB, signed
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
@@ -23,7 +22,7 @@ health = Blueprint("health", __name__)
 
 
 @bp.post("/contact")
-@signed(limit=64 * KIB, transaction=core_transaction)
+@signed(limit=64 * KIB, transaction=intake.transaction)
 def post_contact(request_signed: signing.SignedRequest, payload: object, connection: Connection):
     """Store a contact-form submission, encrypted, with its expiry date."""
     submission = schemas.load(schemas.contact_submission, payload)

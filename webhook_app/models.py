@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -62,15 +62,6 @@ def orm_transaction() -> Iterator[Connection]:
     except BaseException:
         db.session.rollback()
         raise
-
-
-def core_transaction() -> AbstractContextManager[Connection]:
-    """A transaction of its own, outside the ORM session, committed on leaving the block.
-
-    For intake that only inserts: the session's own bookkeeping (begin, commit, close)
-    costs more than the inserts themselves.
-    """
-    return db.engine.begin()
 
 
 def insert_row(connection: Connection, model: type[Model], **values) -> None:
