@@ -253,8 +253,8 @@ def test_unverified_webhook_id_is_not_logged(capsys, database_url, secrets):
     assert app.test_client().post("/v1/contact", data=b"{}", headers=headers).status_code == 401
     err = capsys.readouterr().err
     logged = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
-    assert [(line["route"], line["status"], line["webhook_id"]) for line in logged
-            if line["logger"] == "webhook_app.request"] == [("/v1/contact", 401, None)]
+    assert [(line["route"], line["status"], line["site"], line["webhook_id"]) for line in logged
+            if line["logger"] == "webhook_app.request"] == [("/v1/contact", 401, None, None)]
     assert "jeanne.martin" not in err
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from flask import session
-from sqlalchemy import func, select, text
+from sqlalchemy import DateTime, func, select, text
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
 from support.signing import body_bytes, signed_headers
 
@@ -17,6 +18,7 @@ from webhook_app.extensions import db
 from webhook_app.models import (
     ContactMessage,
     IdempotencyKey,
+    UTCDateTime,
     insert_row,
     orm_transaction,
 )
@@ -231,3 +233,17 @@ def test_a_connection_that_failed_is_not_used_again(database_url, secrets):
             assert driver_of(connection) is not before
         assert db.session.scalar(select(func.count()).select_from(ContactMessage)) == 2
         db.engine.dispose()
+
+
+def test_times_are_bound_as_sqlalchemys_own_sqlite_text():
+    """UTCDateTime's one-step processor writes what SQLite's DATETIME would: the purge
+    compares stored times as text, so one format for every row and every bound value."""
+    dialect = sqlite_dialect.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    theirs = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    paris = timezone(timedelta(hours=1))
+    for value in (T0, T0.replace(microsecond=7), datetime(2027, 1, 1, 0, 30, tzinfo=paris),
+                  datetime(2026, 11, 26, 9, 30, 0, 999_999)):
+        naive_utc = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+        assert ours(value) == theirs(naive_utc)
+    assert ours(None) is None

@@ -72,3 +72,13 @@ def test_a_redacted_exception_text_is_what_is_written():
     record = logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1, "x", (), exc_info)
     record.exc_text = "Traceback: ValueError: from [address]"
     assert _formatted(record)["exc_info"] == "Traceback: ValueError: from [address]"
+
+
+def test_the_time_is_loggings_own_across_seconds():
+    """The date and time are made once a second: each line still has its own."""
+    formatter, standard = JsonLines(), logging.Formatter()
+    for created in (1_764_600_000.0, 1_764_600_000.999, 1_764_600_001.25, 1_764_600_000.5):
+        record = logging.makeLogRecord({"msg": "tick", "created": created,
+                                        "msecs": (created - int(created)) * 1000})
+        assert json.loads(formatter.format(record))["time"] == standard.formatTime(record)
+

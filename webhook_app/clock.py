@@ -43,7 +43,8 @@ def parse_rfc3339(text: str) -> datetime:
 
 def format_rfc3339(value: datetime) -> str:
     """Format an aware datetime as RFC 3339 UTC with a ``Z`` suffix, to the second."""
-    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: the same text for four-digit years, at a fraction of the cost.
+    return as_utc(value).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def as_utc(value: datetime) -> datetime:

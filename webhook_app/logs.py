@@ -29,6 +29,22 @@ class JsonLines(logging.Formatter):
 
     # What every record has: everything else on a record came from ``extra``.
     STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+    # One encoder for every line (``json.dumps`` with ``default`` makes one per call).
+    ENCODER = json.JSONEncoder(default=str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """logging's default time ("2026-12-01 19:53:27,713"), its date and time made once
+        a second: ``strftime`` cost 5 to 10 µs of every request line."""
+        second = int(record.created)
+        made, text = self._second  # one tuple: read and replaced whole, thread-safe
+        if made != second:
+            text = time.strftime(self.default_time_format, self.converter(second))
+            self._second = (second, text)
+        return self.default_msec_format % (text, record.msecs)
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
@@ -37,15 +53,16 @@ class JsonLines(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        line.update((key, value) for key, value in vars(record).items()
-                    if key not in self.STANDARD)
+        fields = vars(record)
+        # The extras in name order: a set difference costs a fifth of filtering every field.
+        line.update((key, fields[key]) for key in sorted(fields.keys() - self.STANDARD))
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             line["exc_info"] = record.exc_text
         if record.stack_info:
             line["stack_info"] = self.formatStack(record.stack_info)
-        return json.dumps(line, default=str)
+        return self.ENCODER.encode(line)
 
 
 def init_app(app: Flask) -> None:
@@ -63,17 +80,20 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def log_request(response):
-        rule = request.url_rule.rule if request.url_rule else None
+        if not log.isEnabledFor(logging.INFO):
+            return response
+        rule = request.url_rule
+        signed = g.get("signed")
         log.info(
             "request",
             extra={
                 "method": request.method,
-                "route": rule,
+                "route": None if rule is None else rule.rule,
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1e3, 2),
-                "site": g.get("site_slug"),
-                # Only once the signature verified: before that the header is anyone's text.
-                "webhook_id": request.headers.get("webhook-id") if g.get("site_slug") else None,
+                # Only once the signature verified: before that the headers are anyone's text.
+                "site": None if signed is None else signed.site.slug,
+                "webhook_id": None if signed is None else signed.webhook_id,
             },
         )
         return response

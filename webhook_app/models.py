@@ -43,6 +43,20 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value, dialect):
         return None if value is None else as_utc(value)
 
+    def bind_processor(self, dialect):
+        """On SQLite, one step to the text SQLAlchemy's ``DATETIME`` stores
+        (``2026-12-01 19:53:27.713000``): its own formatting costs five times more, on
+        every intake insert."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value):
+            if value is None:
+                return None
+            return as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
+
 
 def new_uuid() -> str:
     """A random UUID4 as text (the public id of a stored record)."""

@@ -85,7 +85,7 @@ def signed(
             body = read_body(limit)
             target = f"{request.method} {request.path}"
             request_signed = signing.verify(request.headers, body, target)
-            g.site_slug = request_signed.site.slug
+            g.signed = request_signed  # what the request's log line names
             check_rate(request_signed.site.slug)
             if request.method != "POST":
                 return view(request_signed, None, None, **kwargs)
