@@ -30,6 +30,7 @@ REPEATS = 3
 SECONDS = 8
 REQUESTS_PER_RUN = 60_000  # more than a run can send, so no webhook-id repeats
 TARGET_RATIO = 0.35
+TARGET_TO_FLOOR = 0.85  # the issue's: what the required parts allow on this machine
 
 
 def submission(number: int) -> bytes:
@@ -99,6 +100,8 @@ def main() -> dict[str, Run]:
             ratio += f" (target >= {TARGET_RATIO})"
         floor = FLOOR_OF.get(name)
         to_floor = f"{run.rate / medians[floor].rate:.2f}" if floor else ""
+        if name == "contact":
+            to_floor += f" (target >= {TARGET_TO_FLOOR})"
         rows.append([SERVERS[name][3], f"{run.rate:,.0f}", f"{run.p50_ms:.2f}",
                      f"{run.p99_ms:.2f}", ratio, to_floor, str(run.non2xx)])
     print_table(

@@ -4,8 +4,9 @@ A checkout from the pool and its check-in (a ``Connection``, the pool's record, 
 events, the rollback that resets a returned connection) cost about 150 µs of CPU: more
 than the two inserts of a contact submission, and 8 % of the whole request. So the views
 that only insert (``signed(transaction=intake.transaction)``) begin their transaction on
-a connection their thread keeps checked out. Everything else (the ORM session, commands,
-the dashboard) uses the pool as before.
+a connection their thread keeps checked out: one per worker under the shipped sync workers
+(``deploy/gunicorn.conf.py``), one of the pool's (a threaded server holds one per thread).
+Everything else (the ORM session, commands, the dashboard) uses the pool as before.
 
 - Its transactions are like any other: SQLAlchemy's ``begin`` event still gives each the
   durability of its view (:mod:`durability`). It is checked out the first time a request
@@ -13,7 +14,9 @@ the dashboard) uses the pool as before.
 - A connection that failed for any reason other than a broken constraint (a replay's
   message id) is invalidated and let go: after a database restart, a lock not granted,
   a full disk, the next request checks out a fresh one, which ``pool_pre_ping`` tests on
-  PostgreSQL. A connection in an unknown state is never reused.
+  PostgreSQL. A connection in an unknown state is never reused. A held connection is not
+  pinged before each use, so after a restart of PostgreSQL each worker answers its first
+  contact message with a ``503``, which the plugin's outbox sends again.
 - ``Engine.dispose`` closes every held connection, so none outlives its engine (tests
   make an app, and an engine, per database).
 """
