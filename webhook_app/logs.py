@@ -44,7 +44,7 @@ class JsonLines(logging.Formatter):
         if made != second:
             text = time.strftime(self.default_time_format, self.converter(second))
             self._second = (second, text)
-        return self.default_msec_format % (text, record.msecs)
+        return f"{text},{int(record.msecs):03d}"  # as default_msec_format, "%s,%03d"
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
