@@ -16,6 +16,9 @@ from wp_stack import PHP_DIR, ensure_running
 
 # What a hanging service may add to a visitor's request, at most.
 EXTRA = 0.3
+# Shorter than any remote call of the plugin may wait (its shortest time-out is 5 s): a
+# visitor's request that waited for the service at all takes longer than this.
+BLOCKED = 1.0
 
 
 @contextmanager
@@ -81,13 +84,24 @@ def test_a_hanging_service_does_not_delay_a_page_view(site, gardien):
     site.cli("reset", {"stats_enabled": True})
     headers = {"User-Agent": BROWSER_AGENT}
     home = f"{site.url}/?page_id={site.pages['privacy_page']}"
-    baseline, response = timed(lambda: requests.get(home, headers=headers, timeout=60))
-    assert response.status_code == 200
+
+
+    def three_views() -> list[float]:
+        times = []
+        for _ in range(3):
+            elapsed, response = timed(lambda: requests.get(home, headers=headers, timeout=60))
+            assert response.status_code == 200
+            times.append(elapsed)
+        return times
+
+    # Three of each, as the other test worker shares the cores: the fastest of each is
+    # compared, and none of them may have waited for the service.
+    healthy = three_views()
     with hanging(gardien):
-        elapsed, response = timed(lambda: requests.get(home, headers=headers, timeout=60))
-        assert response.status_code == 200
-        assert elapsed < baseline + EXTRA, f"{elapsed:.2f} s against {baseline:.2f} s healthy"
-    assert site.cli("outbox")["visits"] == 2
+        times = three_views()
+    assert min(times) < min(healthy) + EXTRA, f"{times} s against {healthy} s healthy"
+    assert max(times) < BLOCKED, f"{times} s: a page view waited for the service"
+    assert site.cli("outbox")["visits"] == 6
     site.cli("travel", {"seconds": 600})  # the five-minute delivery event is due
     site.cron()
     outbox = site.cli("outbox")
