@@ -38,7 +38,7 @@ class JsonLines(logging.Formatter):
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         """logging's default time ("2026-12-01 19:53:27,713"), its date and time made once
-        a second: ``strftime`` cost 5 to 10 µs of every request line."""
+        a second: ``strftime`` cost about 10 µs of every request line."""
         second = int(record.created)
         made, text = self._second  # one tuple: read and replaced whole, thread-safe
         if made != second:
