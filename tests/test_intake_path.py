@@ -167,7 +167,6 @@ def test_disposing_of_the_engine_closes_held_connections(app):
             insert_row(connection, IdempotencyKey, **key("msg_before"))
         db.engine.dispose()
         assert connection.closed
-        assert db.engine.pool.checkedout() == 0
         with intake.transaction() as fresh:
             insert_row(fresh, IdempotencyKey, **key("msg_after"))
         assert fresh is not connection
